@@ -1,0 +1,67 @@
+"""The one protocol every host adapter implements, and the generic ``run`` helper."""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Protocol, TypeVar, runtime_checkable
+
+import outcome
+
+T = TypeVar("T")
+
+
+@runtime_checkable
+class Host(Protocol):
+    """What asyncio-guest needs from a host event loop.
+
+    ``run_sync_soon_threadsafe(fn)`` must be callable from any thread and must
+    arrange for ``fn()`` to run soon on the host thread: never inline, never
+    dropped, never after the host is gone.  ``run_sync_soon_not_threadsafe`` is
+    the same, called only from the host thread; adapters whose toolkit has a
+    cheaper same-thread path use it, the others alias the threadsafe one.
+    """
+
+    #: True when the toolkit itself owns ``signal.set_wakeup_fd``.
+    host_uses_signal_set_wakeup_fd: bool
+
+    def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None: ...
+
+    def run_sync_soon_not_threadsafe(self, fn: Callable[[], object]) -> None: ...
+
+    def mainloop(self) -> None:
+        """Run the host loop on the calling thread until :meth:`stop`."""
+
+    def stop(self) -> None:
+        """Make :meth:`mainloop` return.  Called on the host thread."""
+
+
+def run_on_host(host: Host, async_fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """Start ``async_fn(*args)`` as a guest of ``host``, run the host loop, return the result.
+
+    The host is stopped from ``done_callback``, i.e. only after the guest run is
+    completely torn down, which is the lifetime pattern guest mode requires.
+    Extra keyword arguments go to :func:`asyncio_guest.start_guest_run`.
+    """
+    from asyncio_guest import start_guest_run
+
+    results: list[outcome.Outcome] = []
+
+    def done_callback(result: outcome.Outcome) -> None:
+        results.append(result)
+        host.stop()
+
+    kwargs.setdefault("host_uses_signal_set_wakeup_fd", host.host_uses_signal_set_wakeup_fd)
+    start_guest_run(
+        async_fn,
+        *args,
+        run_sync_soon_threadsafe=host.run_sync_soon_threadsafe,
+        run_sync_soon_not_threadsafe=host.run_sync_soon_not_threadsafe,
+        done_callback=done_callback,
+        **kwargs,
+    )
+    host.mainloop()
+    if not results:
+        raise RuntimeError(
+            "the host loop returned before the guest run finished; stop the host only "
+            "from done_callback (cancel the main task to quit early)"
+        )
+    return results[0].unwrap()
