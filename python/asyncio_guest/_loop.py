@@ -1,0 +1,403 @@
+"""`GuestEventLoop`: asyncio's own selector loop, driven one iteration per host tick.
+
+The loop is a plain subclass of the platform's ``asyncio.SelectorEventLoop``
+whose selector is the Rust :class:`asyncio_guest._core.Selector`. Nothing of
+asyncio is copied or patched: a *tick* is exactly the inherited ``_run_once()``.
+What changes is who waits:
+
+* In guest mode the selector's ``select()`` never blocks. At the end of each
+  tick the driver decides what comes next:
+
+  - callbacks are ready, or I/O is already ready -> post the next tick to the
+    host with ``run_sync_soon_not_threadsafe`` (no thread hop; the host gets
+    control back between ticks, so a busy guest cannot freeze the host);
+  - otherwise -> *arm* the Rust worker thread with the time to the next timer.
+    It blocks in the OS poller with the GIL released and, when the wait ends,
+    posts the next tick with ``run_sync_soon_threadsafe``.
+
+  Exactly one link of this chain is in flight at any time (a queued tick or a
+  waiting worker), so an idle guest costs nothing: no polling, no timers.
+
+* While the worker waits, host code (a GUI callback) may create work the wait
+  does not know about: ``call_soon`` (which is also how ``Future.set_result``,
+  ``Task.cancel`` and ``create_task`` schedule), a ``call_at`` earlier than the
+  wait's deadline, or ``stop()``. For exactly that window the loop installs
+  *waking* versions of those three methods as instance attributes (found
+  before the class's methods, also by the C ``Future``/``Task``), which notify
+  the poller once and uninstall themselves. Ticks themselves never pay for
+  this. ``call_soon_threadsafe`` and signals need nothing extra: they write
+  to the self-pipe, which is registered in the same poller.
+
+See ``docs/architecture.md`` for the diagram.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import collections.abc
+import heapq
+import math
+import selectors
+import signal
+import sys
+import threading
+import warnings
+from asyncio import events
+from typing import Any, Callable, Optional
+
+from asyncio_guest import _core
+
+#: asyncio's own cap on one wait (``base_events.MAXIMUM_SELECT_TIMEOUT``).
+_MAX_TIMEOUT = 24 * 3600
+
+#: The active guest loop per host thread (one guest run per thread).
+_active: dict[int, GuestEventLoop] = {}
+
+Hook = Callable[[Callable[[], object]], object]
+
+
+class _Link:
+    """One link of the tick chain, handed to the host or to the worker.
+
+    The loop never keeps a reference to its links: only the host's queue (or
+    the worker, while it waits) does. So if the host drops a link without
+    running it, which means the host stopped under a live guest, ``__del__``
+    sees it and the run is reported as abandoned instead of hanging silently.
+    """
+
+    __slots__ = ("_epoch", "_loop")
+
+    def __init__(self, loop: GuestEventLoop, epoch: int) -> None:
+        self._loop: Optional[GuestEventLoop] = loop
+        self._epoch = epoch
+
+    def __call__(self) -> None:
+        loop = self._loop
+        if loop is not None:
+            self._loop = None
+            loop._guest_tick(self._epoch)
+
+    def __del__(self) -> None:
+        loop = self._loop
+        if loop is not None:
+            self._loop = None
+            loop._guest_link_dropped(self._epoch)
+
+    def __repr__(self) -> str:
+        return f"<asyncio_guest tick link epoch={self._epoch}>"
+
+
+class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type]
+    """An asyncio event loop that can run as a guest on another event loop.
+
+    Used directly (``run_until_complete``, ``run_forever``, ``asyncio.Runner(
+    loop_factory=GuestEventLoop)``) it drives itself on a minimal built-in host
+    on the calling thread, still waiting for I/O on the worker thread. Most
+    users call :func:`asyncio_guest.start_guest_run` instead, which creates one.
+    """
+
+    _selector: _core.Selector
+
+    def __init__(self) -> None:
+        super().__init__(selector=_core.Selector())  # type: ignore[arg-type]
+        # Bumped at the start and end of every guest run; a link carries the
+        # epoch it was made in, so a link from a finished run is ignored.
+        self._guest_epoch = 0
+        self._guest_active = False
+        self._guest_in_tick = False
+        self._guest_threadsafe: Optional[Hook] = None
+        self._guest_not_threadsafe: Optional[Hook] = None
+        self._guest_on_stop: Optional[Callable[[Optional[BaseException]], None]] = None
+        # The asyncio loop that was running on this thread when the run
+        # started (an asyncio host), or None for a non-asyncio host.
+        self._guest_host_loop: Optional[asyncio.AbstractEventLoop] = None
+        self._guest_old_agen_hooks: Any = None
+        self._guest_armed_deadline = math.inf
+        self._guest_owns_wakeup_fd = False
+        self._guest_ticks = 0
+
+    # ------------------------------------------------------------------
+    # Blocking use: the minimal built-in host on the calling thread.
+
+    def run_forever(self) -> None:
+        from asyncio_guest.hosts.builtin import QueueHost
+
+        host = QueueHost()
+        errors: list[Optional[BaseException]] = []
+
+        def on_stop(exc: Optional[BaseException]) -> None:
+            errors.append(exc)
+            host.stop()
+
+        self._guest_begin(host.run_sync_soon_threadsafe, host.run_sync_soon_not_threadsafe, on_stop)
+        try:
+            host.mainloop()
+        finally:
+            # Normally a no-op. If the host loop itself was interrupted
+            # (KeyboardInterrupt while it waited), end the run here, leaving the
+            # loop reusable, as the stock loop does.
+            self._guest_end()
+        if errors and errors[0] is not None:
+            exc = errors[0]
+            try:
+                raise exc
+            finally:
+                del exc
+
+    # ------------------------------------------------------------------
+    # Wakeups for work created by host code while the worker waits.
+
+    def _guest_call_soon_and_wake(self, callback: Any, *args: Any, context: Any = None) -> Any:
+        handle = super().call_soon(callback, *args, context=context)
+        self._guest_wake()
+        return handle
+
+    def _guest_call_at_and_wake(
+        self, when: float, callback: Any, *args: Any, context: Any = None
+    ) -> Any:
+        timer = super().call_at(when, callback, *args, context=context)
+        if when < self._guest_armed_deadline:
+            self._guest_wake()
+        return timer
+
+    def _guest_stop_and_wake(self) -> None:
+        super().stop()
+        self._guest_wake()
+
+    def _guest_install_wakers(self) -> None:
+        d = self.__dict__
+        d["call_soon"] = self._guest_call_soon_and_wake
+        d["call_at"] = self._guest_call_at_and_wake
+        d["stop"] = self._guest_stop_and_wake
+
+    def _guest_remove_wakers(self) -> None:
+        d = self.__dict__
+        d.pop("call_soon", None)
+        d.pop("call_at", None)
+        d.pop("stop", None)
+
+    def _guest_wake(self) -> None:
+        self._guest_remove_wakers()
+        self._selector.wakeup()
+
+    def remove_signal_handler(self, sig: int) -> bool:
+        removed: bool = super().remove_signal_handler(sig)
+        if self._guest_owns_wakeup_fd and threading.current_thread() is threading.main_thread():
+            # The stock loop clears the wakeup fd when its last handler goes;
+            # the guest run still needs it to wake the worker on signals.
+            signal.set_wakeup_fd(self._csock.fileno(), warn_on_full_buffer=False)  # type: ignore[attr-defined]
+        return removed
+
+    # ------------------------------------------------------------------
+    # The driver. Everything below runs on the host thread.
+
+    def _guest_begin(
+        self,
+        run_sync_soon_threadsafe: Hook,
+        run_sync_soon_not_threadsafe: Hook,
+        on_stop: Callable[[Optional[BaseException]], None],
+    ) -> None:
+        """Start driving this loop from a host; the first tick is posted, not run."""
+        self._check_closed()
+        _collect_abandoned()
+        if self.is_running() or self._guest_active:
+            raise RuntimeError("This event loop is already running")
+        thread_id = threading.get_ident()
+        other = _active.get(thread_id)
+        if other is not None:
+            raise RuntimeError(
+                "a guest run is already active on this thread; run several things "
+                "inside one guest run (asyncio.create_task / TaskGroup) instead"
+            )
+        host_loop = events._get_running_loop()
+        if host_loop is self:
+            raise RuntimeError("This event loop is already running")
+        self._guest_host_loop = host_loop
+        self._guest_threadsafe = run_sync_soon_threadsafe
+        self._guest_not_threadsafe = run_sync_soon_not_threadsafe
+        self._guest_on_stop = on_stop
+        self._thread_id = thread_id
+        self._set_coroutine_origin_tracking(self._debug)
+        self._guest_old_agen_hooks = sys.get_asyncgen_hooks()
+        if host_loop is None:
+            # A non-asyncio host: be the running loop for the whole run, so host
+            # callbacks can use get_running_loop() / create_task().
+            sys.set_asyncgen_hooks(
+                firstiter=self._asyncgen_firstiter_hook, finalizer=self._asyncgen_finalizer_hook
+            )
+            events._set_running_loop(self)
+        self._selector.set_guest_mode(True)
+        self._guest_epoch += 1
+        self._guest_active = True
+        _active[thread_id] = self
+        try:
+            run_sync_soon_not_threadsafe(_Link(self, self._guest_epoch))
+        except BaseException:
+            self._guest_end()
+            raise
+
+    def _guest_tick(self, epoch: int) -> None:
+        if epoch != self._guest_epoch or not self._guest_active:
+            return  # a link from a run that has ended
+        if self._guest_in_tick:
+            raise RuntimeError(
+                "asyncio_guest: the host ran a guest tick inside another one; "
+                "run_sync_soon_* must queue the callback, never call it inline"
+            )
+        self._guest_remove_wakers()
+        host_loop = self._guest_host_loop
+        if host_loop is not None:
+            # An asyncio host: we are the running loop (and own the asyncgen
+            # hooks) only while our tick runs.
+            host_hooks = sys.get_asyncgen_hooks()
+            events._set_running_loop(self)
+            sys.set_asyncgen_hooks(
+                firstiter=self._asyncgen_firstiter_hook, finalizer=self._asyncgen_finalizer_hook
+            )
+        self._guest_in_tick = True
+        self._guest_ticks += 1
+        try:
+            self._run_once()
+        except BaseException as exc:
+            self._guest_in_tick = False
+            if host_loop is not None:
+                events._set_running_loop(host_loop)
+                sys.set_asyncgen_hooks(*host_hooks)
+            self._guest_finish(exc)
+            return
+        self._guest_in_tick = False
+        if host_loop is not None:
+            events._set_running_loop(host_loop)
+            sys.set_asyncgen_hooks(*host_hooks)
+        if self._stopping:
+            self._guest_finish(None)
+            return
+        try:
+            self._guest_schedule_next()
+        except BaseException as exc:
+            self._guest_finish(exc)
+
+    def _guest_schedule_next(self) -> None:
+        epoch = self._guest_epoch
+        if self._ready or self._selector.poll_ready():
+            self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
+            return
+        scheduled = self._scheduled
+        # Drop cancelled timers at the head so they do not cause early wakeups
+        # (the same hygiene _run_once applies at its start).
+        while scheduled and scheduled[0]._cancelled:
+            self._timer_cancelled_count -= 1
+            handle = heapq.heappop(scheduled)
+            handle._scheduled = False
+        if scheduled:
+            deadline = scheduled[0]._when
+            timeout: Optional[float] = min(max(0.0, deadline - self.time()), _MAX_TIMEOUT)
+            if timeout <= self._clock_resolution:
+                self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
+                return
+        else:
+            deadline = math.inf
+            timeout = None
+        self._guest_armed_deadline = deadline
+        self._guest_install_wakers()
+        self._selector.arm(timeout, self._guest_threadsafe, _Link(self, epoch))
+
+    def _guest_finish(self, exc: Optional[BaseException]) -> None:
+        on_stop = self._guest_on_stop
+        self._guest_end()
+        if on_stop is not None:
+            on_stop(exc)
+
+    def _guest_end(self) -> None:
+        """Undo everything _guest_begin did. Host thread; idempotent."""
+        if not self._guest_active:
+            return
+        self._guest_active = False
+        self._guest_epoch += 1
+        self._guest_remove_wakers()
+        self._guest_on_stop = None
+        self._guest_threadsafe = self._guest_not_threadsafe = None
+        if _active.get(self._thread_id) is self:  # type: ignore[arg-type]
+            del _active[self._thread_id]  # type: ignore[arg-type]
+        if self._selector.worker_waiting and not self._selector.disarm():
+            warnings.warn(
+                RuntimeWarning("asyncio_guest: the I/O worker did not return within 5 s"),
+                stacklevel=2,
+            )
+        self._selector.set_guest_mode(False)
+        self._stopping = False
+        self._thread_id = None
+        if self._guest_host_loop is None:
+            if events._get_running_loop() is self:
+                events._set_running_loop(None)
+            sys.set_asyncgen_hooks(*self._guest_old_agen_hooks)
+        self._guest_host_loop = None
+        self._set_coroutine_origin_tracking(False)
+
+    def _guest_link_dropped(self, epoch: int) -> None:
+        """A link was garbage-collected without being run: the host abandoned us."""
+        if epoch != self._guest_epoch or not self._guest_active:
+            return
+        warnings.warn(
+            RuntimeWarning(
+                "asyncio guest run got abandoned without properly finishing: the host "
+                "dropped a pending tick (did the host loop stop, or a host hook fail, "
+                "before done_callback was called?). Pending guest tasks were dropped."
+            ),
+            stacklevel=1,
+        )
+        on_stop = self._guest_on_stop
+        if threading.get_ident() == self._thread_id:
+            self._guest_end()
+            if on_stop is not None:
+                on_stop(GuestRunAbandoned("the host dropped a pending guest tick"))
+        else:
+            # Dropped by the worker thread (the host's hook failed there). The
+            # host-thread state (running loop, signal handlers) can only be reset
+            # on the host thread: mark the run dead so the next use cleans up.
+            self._guest_active = False
+            self._guest_epoch += 1
+            _abandoned_elsewhere.append(self)
+
+    def post_to_host(self, fn: Callable[[], object]) -> None:
+        """Run ``fn()`` soon on the host thread, as a host callback (outside any tick).
+
+        Only valid during a guest run, from the host thread.
+        """
+        if not self._guest_active or self._guest_not_threadsafe is None:
+            raise RuntimeError("post_to_host() needs an active guest run")
+        self._guest_not_threadsafe(fn)
+
+    def guest_stats(self) -> dict[str, int]:
+        """Counters for tests and benchmarks: ticks, worker waits, forced wakeups."""
+        stats: dict[str, int] = dict(self._selector.stats())
+        stats["ticks"] = self._guest_ticks
+        return stats
+
+
+class GuestRunAbandoned(RuntimeError):
+    """The host dropped the guest's pending tick before the run finished."""
+
+
+#: Loops whose run was abandoned from a non-host thread, cleaned up lazily.
+_abandoned_elsewhere: list[GuestEventLoop] = []
+
+
+def _collect_abandoned() -> None:
+    """Finish cleaning up runs abandoned off their host thread, where possible."""
+    here = threading.get_ident()
+    for loop in list(_abandoned_elsewhere):
+        if loop._thread_id == here:
+            _abandoned_elsewhere.remove(loop)
+            loop._guest_active = True  # let _guest_end run its full undo
+            loop._guest_end()
+            if not loop.is_closed():
+                loop.close()
+
+
+# selectors.BaseSelector is an ABC: make the Rust selector count as one, so code
+# that checks isinstance(loop._selector, BaseSelector) sees what it expects.
+# (BaseSelector defines its own `register`, so call ABCMeta's explicitly.)
+abc.ABCMeta.register(selectors.BaseSelector, _core.Selector)
+collections.abc.Mapping.register(_core.SelectorMapping)

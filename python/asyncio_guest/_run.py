@@ -1,0 +1,342 @@
+"""`start_guest_run` and the life of one guest run: start, teardown, outcome.
+
+A run's life, all on the host thread::
+
+    start_guest_run()              creates the loop and the main task, installs
+                                   signal handling, posts the first tick; returns
+    ticks ...                      the main task runs, as do any other tasks
+    main task done           ->    a teardown task cancels what is left, awaits
+                                   it, shuts down async generators and the
+                                   default executor, then stops the loop
+    last tick sees the stop  ->    restore signals, close the loop (joins the
+                                   worker), then done_callback(outcome), once
+
+If a tick fails (KeyboardInterrupt or SystemExit out of a callback, like the
+stock loop lets through, or an internal error such as a failed poller wait),
+the loop cannot be trusted to run teardown, so the run is closed at once and
+the error is the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import signal
+import threading
+import warnings
+from typing import Any, Awaitable, Callable, Optional, TypeVar
+
+import outcome
+
+from asyncio_guest._loop import GuestEventLoop, GuestRunAbandoned, Hook
+
+T = TypeVar("T")
+
+_WAKEUP_FD_COLLISION = (
+    "asyncio_guest: the host had set signal.set_wakeup_fd(); the guest run replaces it "
+    "for its duration and signal handling code might have collided. If the host owns "
+    "the wakeup fd (Qt, GTK and asyncio hosts often do), pass "
+    "host_uses_signal_set_wakeup_fd=True."
+)
+
+
+def _noop() -> None:
+    pass
+
+
+def _check_callable(value: object, name: str) -> None:
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {value!r}")
+
+
+def _make_coroutine(async_fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> Any:
+    if inspect.iscoroutine(async_fn):
+        raise TypeError(
+            "start_guest_run() expects an async function and its arguments, not a "
+            "coroutine object: use start_guest_run(fn, arg) instead of "
+            "start_guest_run(fn(arg))"
+        )
+    _check_callable(async_fn, "async_fn")
+    coro = async_fn(*args)
+    if not inspect.iscoroutine(coro):
+        if inspect.isawaitable(coro) and hasattr(coro, "close"):
+            coro.close()
+        raise TypeError(
+            f"start_guest_run() expects an async function; {async_fn!r} returned "
+            f"{type(coro).__name__}, not a coroutine"
+        )
+    return coro
+
+
+class _GuestRun:
+    """Bookkeeping of one run: the main task, signals, the done callback."""
+
+    def __init__(
+        self,
+        loop: GuestEventLoop,
+        done_callback: Callable[[outcome.Outcome], object],
+        host_uses_signal_set_wakeup_fd: bool,
+    ) -> None:
+        self.loop = loop
+        self.done_callback = done_callback
+        self.main_task: Optional[asyncio.Task[Any]] = None
+        self.interrupts = 0
+        self.tick_error: Optional[BaseException] = None
+        self._on_main_thread = threading.current_thread() is threading.main_thread()
+        self._old_wakeup_fd: Optional[int] = None
+        self._sigint_installed = False
+        self._host_uses_wakeup_fd = host_uses_signal_set_wakeup_fd
+
+    # -- signals ----------------------------------------------------------
+
+    def install_signal_handling(self) -> None:
+        """Route Ctrl+C to the main task and signals to the worker's poller.
+
+        Only on the main thread (the only place Python runs signal handlers).
+        The SIGINT handler is installed only if nobody installed one before
+        (the same rule as asyncio.Runner), so a host with its own keeps it.
+        """
+        if not self._on_main_thread:
+            return
+        if not self._host_uses_wakeup_fd:
+            # Python runs signal handlers only when the main thread runs Python
+            # code; a host blocked in C (Tk, GTK, Win32) would sit on them. With
+            # the wakeup fd on our self-pipe, a signal wakes the worker, which
+            # posts a tick, which gets the host thread into Python.
+            fd = self.loop._csock.fileno()  # type: ignore[attr-defined]
+            old = signal.set_wakeup_fd(fd, warn_on_full_buffer=False)
+            self._old_wakeup_fd = old
+            self.loop._guest_owns_wakeup_fd = True
+            if old != -1:
+                warnings.warn(RuntimeWarning(_WAKEUP_FD_COLLISION), stacklevel=4)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, self._on_sigint)
+            self._sigint_installed = True
+
+    def restore_signal_handling(self) -> None:
+        if not self._on_main_thread:
+            return
+        if self._sigint_installed:
+            self._sigint_installed = False
+            if signal.getsignal(signal.SIGINT) == self._on_sigint:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+        if self._old_wakeup_fd is not None:
+            signal.set_wakeup_fd(self._old_wakeup_fd)
+            self._old_wakeup_fd = None
+            self.loop._guest_owns_wakeup_fd = False
+
+    def _on_sigint(self, signum: int, frame: object) -> None:
+        # Like asyncio.Runner: the first Ctrl+C cancels the main task (host code
+        # is never interrupted), a second one raises where it lands.
+        self.interrupts += 1
+        task = self.main_task
+        if self.interrupts == 1 and task is not None and not task.done():
+            task.cancel()
+            # Make sure a guest blocked in the worker notices.
+            if not self.loop.is_closed():
+                self.loop.call_soon_threadsafe(_noop)
+            return
+        raise KeyboardInterrupt()
+
+    # -- the run's end ------------------------------------------------------
+
+    def on_main_done(self, task: asyncio.Task[Any]) -> None:
+        self.loop.create_task(self._teardown())
+
+    async def _teardown(self) -> None:
+        loop = self.loop
+        try:
+            # Tasks cancelled here may start others in their finally blocks:
+            # repeat until none is left (bounded, in case one keeps respawning).
+            for _ in range(10):
+                current = asyncio.current_task()
+                others = [t for t in asyncio.all_tasks(loop) if t is not current]
+                if not others:
+                    break
+                for t in others:
+                    t.cancel()
+                results = await asyncio.gather(*others, return_exceptions=True)
+                for t, result in zip(others, results):
+                    if isinstance(result, BaseException) and not isinstance(
+                        result, asyncio.CancelledError
+                    ):
+                        loop.call_exception_handler(
+                            {
+                                "message": "unhandled exception during asyncio_guest run shutdown",
+                                "exception": result,
+                                "task": t,
+                            }
+                        )
+            await loop.shutdown_asyncgens()
+            await loop.shutdown_default_executor()
+        finally:
+            loop.stop()
+
+    def on_loop_stopped(self, tick_error: Optional[BaseException]) -> None:
+        """Called by the loop, on the host thread, once its run has ended."""
+        loop = self.loop
+        self.restore_signal_handling()
+        try:
+            loop.close()
+        except BaseException as exc:  # pragma: no cover - defensive
+            tick_error = tick_error or exc
+        if isinstance(tick_error, GuestRunAbandoned):
+            # The host is gone: there is nobody to call back. The loop already
+            # warned with a RuntimeWarning.
+            return
+        self.done_callback(self._outcome(tick_error))
+
+    def _outcome(self, tick_error: Optional[BaseException]) -> outcome.Outcome:
+        task = self.main_task
+        result: outcome.Outcome
+        if tick_error is not None:
+            result = outcome.Error(tick_error)
+        elif task is None or not task.done():
+            result = outcome.Error(
+                RuntimeError("the guest run ended before its main task finished")
+            )
+        else:
+            result = outcome.capture(task.result)
+        if self.interrupts:
+            ki = KeyboardInterrupt()
+            if isinstance(result, outcome.Error) and not isinstance(
+                result.error, (asyncio.CancelledError, KeyboardInterrupt)
+            ):
+                ki.__context__ = result.error
+            result = outcome.Error(ki)
+        return result
+
+
+def start_guest_run(
+    async_fn: Callable[..., Awaitable[T]],
+    *args: Any,
+    run_sync_soon_threadsafe: Hook,
+    done_callback: Callable[[outcome.Outcome], object],
+    run_sync_soon_not_threadsafe: Optional[Hook] = None,
+    host_uses_signal_set_wakeup_fd: bool = False,
+    debug: Optional[bool] = None,
+) -> asyncio.Task[T]:
+    """Run ``async_fn(*args)`` in a fresh asyncio loop that is a guest of a host loop.
+
+    Call it on the host thread. The host provides ``run_sync_soon_threadsafe(fn)``
+    (run ``fn()`` soon on the host thread; callable from any thread; must queue,
+    never call inline, never drop) and optionally ``run_sync_soon_not_threadsafe``
+    (the same, from the host thread only, if the host has a cheaper path).
+    ``done_callback(outcome)`` is called exactly once, on the host thread, with an
+    :class:`outcome.Value` or :class:`outcome.Error`, after the run is fully torn
+    down: other tasks cancelled and awaited, async generators and the default
+    executor shut down, the loop closed and its I/O thread joined.
+
+    Returns the main :class:`asyncio.Task`. No user code has run when this
+    returns; the host can already use the loop (``task.get_loop()``) with
+    ``create_task``, ``call_soon``, ``call_later`` and ``call_soon_threadsafe``.
+    Cancel the main task to end the run early; do not stop the host before
+    ``done_callback`` has been called.
+    """
+    _check_callable(run_sync_soon_threadsafe, "run_sync_soon_threadsafe")
+    _check_callable(done_callback, "done_callback")
+    if run_sync_soon_not_threadsafe is None:
+        run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
+    _check_callable(run_sync_soon_not_threadsafe, "run_sync_soon_not_threadsafe")
+    if debug is not None and not isinstance(debug, bool):
+        raise TypeError(f"debug must be None or a bool, got {debug!r}")
+    from asyncio_guest._loop import _active
+
+    if threading.get_ident() in _active:
+        raise RuntimeError(
+            "a guest run is already active on this thread; run several things inside "
+            "one guest run (asyncio.create_task / TaskGroup) instead"
+        )
+    coro = _make_coroutine(async_fn, args)
+    loop = GuestEventLoop()
+    run = _GuestRun(loop, done_callback, host_uses_signal_set_wakeup_fd)
+    try:
+        if debug is not None:
+            loop.set_debug(debug)
+        task = loop.create_task(coro)
+        run.main_task = task
+        task.add_done_callback(run.on_main_done)
+        run.install_signal_handling()
+        loop._guest_begin(
+            run_sync_soon_threadsafe, run_sync_soon_not_threadsafe, run.on_loop_stopped
+        )
+    except BaseException:
+        run.restore_signal_handling()
+        if not loop.is_closed():
+            # The task never ran: close its coroutine and drop it without warnings.
+            coro.close()
+            if run.main_task is not None:
+                run.main_task._log_destroy_pending = False  # type: ignore[attr-defined]
+            loop.close()
+        raise
+    return task
+
+
+async def modal(fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking host call (``dialog.exec``, ``ShowModal``, ``wait_window``...)
+    from the host, outside any guest tick, and return its result.
+
+    A blocking call made directly from a task would start a nested host loop in
+    the middle of a tick, which freezes every other task until it returns.
+    Through ``modal`` the call runs as a plain host callback, so the nested host
+    loop keeps running guest ticks: every other task keeps going while the
+    dialog is open. The awaiting task gets the result (or the exception).
+    Cancelling the awaiting task does not close the dialog (only the host can).
+    """
+    _check_callable(fn, "fn")
+    loop = asyncio.get_running_loop()
+    if not isinstance(loop, GuestEventLoop) or not loop._guest_active:
+        raise RuntimeError(
+            "asyncio_guest.modal() must be awaited inside a guest run (start_guest_run "
+            "or a hosts.<name>.run helper)"
+        )
+    future: asyncio.Future[T] = loop.create_future()
+
+    def run_on_host() -> None:
+        if future.done():
+            return
+        try:
+            result = fn(*args)
+        except BaseException as exc:
+            if not future.done() and loop._guest_active:
+                future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            if not future.done() and loop._guest_active:
+                future.set_result(result)
+
+    loop.post_to_host(run_on_host)
+    return await future
+
+
+def new_event_loop() -> GuestEventLoop:
+    """A new :class:`GuestEventLoop` (for ``asyncio.set_event_loop`` style code)."""
+    return GuestEventLoop()
+
+
+def run(main: Awaitable[T], *, debug: Optional[bool] = None) -> T:
+    """``asyncio.run(main)`` on a :class:`GuestEventLoop` (built-in host)."""
+    runner_cls = getattr(asyncio, "Runner", None)
+    if runner_cls is not None:
+        with runner_cls(debug=debug, loop_factory=GuestEventLoop) as runner:
+            return runner.run(main)  # type: ignore[no-any-return]
+    # Python 3.9 / 3.10: no asyncio.Runner; the same steps by hand.
+    loop = GuestEventLoop()
+    try:
+        asyncio.set_event_loop(loop)
+        if debug is not None:
+            loop.set_debug(debug)
+        return loop.run_until_complete(main)
+    finally:
+        try:
+            tasks = asyncio.all_tasks(loop)
+            for t in tasks:
+                t.cancel()
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()

@@ -1,0 +1,109 @@
+"""asyncio loop as host: guest asyncio beside a host asyncio loop on the same thread.
+
+The guest's ticks are callbacks of the host loop: ``call_soon_threadsafe`` from the worker
+thread (it writes to the host loop's self-pipe, so a host blocked in ``select`` wakes up) and
+plain ``call_soon`` on the host thread (no self-pipe write needed: the host is running and
+will pick the callback up on its next iteration; never inline).  The guest loop becomes the
+running loop only during its ticks; the host's running loop is restored after each.  The
+host loop owns ``signal.set_wakeup_fd`` (it sets it for ``add_signal_handler``, and
+``asyncio.run`` installs its own SIGINT handling), hence ``host_uses_signal_set_wakeup_fd``.
+
+Two ways in:
+
+* ``await asyncio_guest.hosts.asyncio.run_as_guest(async_fn, *args)`` from host asyncio code
+  (returns the guest's result, raises its exception);
+* ``asyncio_guest.hosts.asyncio.run(async_fn, *args)`` from synchronous code: a new host loop
+  on this thread runs until the guest is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Awaitable, Callable, Optional, TypeVar
+
+import outcome
+
+from asyncio_guest.hosts._base import run_on_host
+
+__all__ = ["AsyncioHost", "run", "run_as_guest"]
+
+T = TypeVar("T")
+
+
+class AsyncioHost:
+    """Host adapter for an asyncio event loop (a new one unless given)."""
+
+    host_uses_signal_set_wakeup_fd = True
+
+    def __init__(self, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
+        if loop is not None and not isinstance(loop, asyncio.AbstractEventLoop):
+            raise TypeError(f"loop must be an asyncio event loop, got {type(loop).__name__}")
+        self.loop = loop if loop is not None else asyncio.new_event_loop()
+        self._owned = loop is None
+
+    def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
+        # Raises RuntimeError("Event loop is closed") if the host is gone: never dropped.
+        self.loop.call_soon_threadsafe(fn)
+
+    def run_sync_soon_not_threadsafe(self, fn: Callable[[], object]) -> None:
+        self.loop.call_soon(fn)
+
+    def mainloop(self) -> None:
+        self.loop.run_forever()
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def close(self) -> None:
+        """Close the loop if this host created it."""
+        if self._owned and not self.loop.is_closed():
+            self.loop.close()
+
+
+async def run_as_guest(async_fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """From host asyncio code: run ``async_fn(*args)`` as a guest beside the running loop."""
+    from asyncio_guest import start_guest_run
+
+    host = AsyncioHost(asyncio.get_running_loop())
+    done: asyncio.Future[outcome.Outcome] = host.loop.create_future()
+
+    def done_callback(result: outcome.Outcome) -> None:
+        if not done.done():
+            done.set_result(result)
+
+    kwargs.setdefault("host_uses_signal_set_wakeup_fd", True)
+    guest_task = start_guest_run(
+        async_fn,
+        *args,
+        run_sync_soon_threadsafe=host.run_sync_soon_threadsafe,
+        run_sync_soon_not_threadsafe=host.run_sync_soon_not_threadsafe,
+        done_callback=done_callback,
+        **kwargs,
+    )
+    try:
+        result = await asyncio.shield(done)
+    except asyncio.CancelledError:
+        # Cancelling the caller cancels the guest, and we still must not return before the
+        # guest is torn down (done_callback), or its chain would outlive us.
+        guest_task.cancel()
+        while not done.done():
+            try:
+                await asyncio.shield(done)
+            except asyncio.CancelledError:
+                pass
+        raise
+    return result.unwrap()
+
+
+def run(
+    async_fn: Callable[..., Awaitable[T]],
+    *args: Any,
+    loop: Optional[asyncio.AbstractEventLoop] = None,
+    **kwargs: Any,
+) -> T:
+    """Run ``async_fn(*args)`` as a guest of an asyncio host loop (new unless given)."""
+    host = AsyncioHost(loop)
+    try:
+        return run_on_host(host, async_fn, *args, **kwargs)
+    finally:
+        host.close()

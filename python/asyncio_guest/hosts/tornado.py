@@ -1,0 +1,70 @@
+"""Tornado host: guest ticks are ``IOLoop.add_callback`` callbacks.
+
+``IOLoop.add_callback`` is documented as the one IOLoop method that is safe to call from any
+thread (in Tornado 6 it is the wrapped asyncio loop's ``call_soon_threadsafe`` off-thread
+and ``call_soon`` on the IOLoop's own thread), and it always defers, never runs inline.
+Tornado 6 runs on an asyncio loop, so this is "guest asyncio beside a host asyncio loop on
+one thread": the guest loop is the running loop only during its ticks.  The host asyncio
+loop owns ``signal.set_wakeup_fd`` when it has signal handlers, hence
+``host_uses_signal_set_wakeup_fd = True``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Optional, TypeVar
+
+from tornado.ioloop import IOLoop
+
+from asyncio_guest.hosts._base import run_on_host
+
+__all__ = ["TornadoHost", "run"]
+
+T = TypeVar("T")
+
+
+class TornadoHost:
+    """Host adapter for a Tornado ``IOLoop`` (a new one unless given)."""
+
+    host_uses_signal_set_wakeup_fd = True
+
+    def __init__(self, io_loop: Optional[IOLoop] = None) -> None:
+        if io_loop is not None and not isinstance(io_loop, IOLoop):
+            raise TypeError(f"io_loop must be a tornado IOLoop, got {type(io_loop).__name__}")
+        self.io_loop = io_loop if io_loop is not None else IOLoop(make_current=False)
+        self._owned = io_loop is None
+
+    def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
+        if self.io_loop.asyncio_loop.is_closed():  # type: ignore[attr-defined]
+            raise RuntimeError("the Tornado IOLoop is closed; the callback cannot run")
+        self.io_loop.add_callback(fn)
+
+    run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
+
+    def mainloop(self) -> None:
+        self.io_loop.start()
+
+    def stop(self) -> None:
+        self.io_loop.stop()
+
+    def close(self) -> None:
+        """Close the IOLoop if this host created it."""
+        if self._owned:
+            self.io_loop.close(all_fds=False)
+
+
+def run(
+    async_fn: Callable[..., Awaitable[T]],
+    *args: Any,
+    io_loop: Optional[IOLoop] = None,
+    **kwargs: Any,
+) -> T:
+    """Run ``async_fn(*args)`` as a guest beside a Tornado IOLoop and return its result.
+
+    The IOLoop (a new one unless given) runs until the guest finishes; create Tornado
+    servers on it from inside ``async_fn`` with ``host.io_loop`` or before the call.
+    """
+    host = TornadoHost(io_loop)
+    try:
+        return run_on_host(host, async_fn, *args, **kwargs)
+    finally:
+        host.close()

@@ -1,0 +1,263 @@
+//! A small, safe-to-share wrapper over the `polling` crate (epoll / kqueue / IOCP).
+//!
+//! asyncio's selector loop relies on *level-triggered* readiness: a reader
+//! callback reads once and expects to be called again while data remains.
+//! `polling` offers level mode on epoll, kqueue and IOCP; where a platform only
+//! has one-shot mode we re-arm every delivered source after each `wait`, which
+//! gives the same observable behaviour because the guest never waits again
+//! before the host has processed the previous events.
+//!
+//! Every registration carries a *token* that is unique for the life of the
+//! selector (never reused, unlike fd numbers). An event whose token no longer
+//! matches the fd's current registration is stale: it belongs to a source that
+//! was unregistered, or closed and replaced by a new one with the same number,
+//! between the wait and the tick. The selector drops those.
+
+use std::io;
+use std::num::NonZeroUsize;
+use std::time::Duration;
+
+use polling::{Event, Events, PollMode, Poller};
+
+#[cfg(unix)]
+pub type RawSource = std::os::unix::io::RawFd;
+#[cfg(windows)]
+pub type RawSource = std::os::windows::io::RawSocket;
+
+/// One readiness report, copied out of the poller so it can cross threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ready {
+    pub token: usize,
+    pub readable: bool,
+    pub writable: bool,
+}
+
+pub struct IoPoller {
+    poller: Poller,
+    mode: PollMode,
+}
+
+/// Capacity of one wait's event buffer. More ready sources than this are simply
+/// reported by the next wait (level mode keeps them ready).
+const EVENTS_PER_WAIT: usize = 1024;
+
+impl IoPoller {
+    pub fn new() -> io::Result<Self> {
+        let poller = Poller::new()?;
+        let mode = if poller.supports_level() {
+            PollMode::Level
+        } else {
+            PollMode::Oneshot
+        };
+        Ok(IoPoller { poller, mode })
+    }
+
+    pub fn new_events() -> Events {
+        Events::with_capacity(NonZeroUsize::new(EVENTS_PER_WAIT).unwrap())
+    }
+
+    fn interest(token: usize, readable: bool, writable: bool) -> Event {
+        Event::new(token, readable, writable)
+    }
+
+    /// Start watching `source`. The caller (the selector) guarantees it calls
+    /// [`IoPoller::delete`] when the registration ends; if the OS object is closed
+    /// first, the kernel drops it (epoll/kqueue) or the next wait reports it, and
+    /// stale events are filtered by token.
+    pub fn add(
+        &self,
+        source: RawSource,
+        token: usize,
+        readable: bool,
+        writable: bool,
+    ) -> io::Result<()> {
+        // SAFETY: `polling` requires that the source outlive its registration or
+        // be deleted before it is closed. asyncio unregisters before closing in
+        // all of its own code; when user code closes first, epoll/kqueue/AFD
+        // forget the source themselves, and any event already queued for it is
+        // dropped by the token check. No memory safety depends on the source.
+        unsafe {
+            self.poller
+                .add_with_mode(source, Self::interest(token, readable, writable), self.mode)
+        }
+    }
+
+    pub fn modify(
+        &self,
+        source: RawSource,
+        token: usize,
+        readable: bool,
+        writable: bool,
+    ) -> io::Result<()> {
+        let borrowed = borrow(source);
+        self.poller.modify_with_mode(
+            borrowed,
+            Self::interest(token, readable, writable),
+            self.mode,
+        )
+    }
+
+    pub fn delete(&self, source: RawSource) -> io::Result<()> {
+        self.poller.delete(borrow(source))
+    }
+
+    /// Block until readiness, a notify, or the timeout. Interrupted waits (EINTR)
+    /// count as an empty wait: the caller goes back to Python, which runs signal
+    /// handlers, and that is exactly what a signal should cause.
+    pub fn wait(
+        &self,
+        events: &mut Events,
+        timeout: Option<Duration>,
+        out: &mut Vec<Ready>,
+    ) -> io::Result<()> {
+        events.clear();
+        match self.poller.wait(events, timeout) {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+        out.extend(events.iter().map(|ev| Ready {
+            token: ev.key,
+            readable: ev.readable,
+            writable: ev.writable,
+        }));
+        Ok(())
+    }
+
+    /// Wake the current (or the next) `wait` from any thread. Coalesced by `polling`.
+    pub fn notify(&self) -> io::Result<()> {
+        self.poller.notify()
+    }
+
+    pub fn is_oneshot(&self) -> bool {
+        self.mode == PollMode::Oneshot
+    }
+}
+
+#[cfg(unix)]
+fn borrow(source: RawSource) -> std::os::unix::io::BorrowedFd<'static> {
+    // SAFETY: only used for the duration of one modify/delete call, which does not
+    // keep the borrow; an fd that is already closed makes the syscall fail with
+    // EBADF/ENOENT, which callers handle.
+    unsafe { std::os::unix::io::BorrowedFd::borrow_raw(source) }
+}
+
+#[cfg(windows)]
+fn borrow(source: RawSource) -> std::os::windows::io::BorrowedSocket<'static> {
+    // SAFETY: as on Unix: a transient borrow for one call; an invalid socket makes
+    // the call fail, which callers handle.
+    unsafe { std::os::windows::io::BorrowedSocket::borrow_raw(source) }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::io::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    use std::sync::Arc;
+    use std::thread;
+    use std::time::Instant;
+
+    #[test]
+    fn level_triggered_readiness_repeats_until_drained() {
+        let p = IoPoller::new().unwrap();
+        let (mut a, b) = UnixStream::pair().unwrap();
+        p.add(b.as_raw_fd(), 7, true, false).unwrap();
+        a.write_all(b"xyz").unwrap();
+        let mut ev = IoPoller::new_events();
+        for _ in 0..3 {
+            let mut out = Vec::new();
+            p.wait(&mut ev, Some(Duration::from_secs(1)), &mut out)
+                .unwrap();
+            assert_eq!(
+                out,
+                vec![Ready {
+                    token: 7,
+                    readable: true,
+                    writable: false
+                }]
+            );
+            if p.is_oneshot() {
+                p.modify(b.as_raw_fd(), 7, true, false).unwrap();
+            }
+        }
+        p.delete(b.as_raw_fd()).unwrap();
+    }
+
+    /// The property guest mode depends on: registrations made on one thread while
+    /// another thread is blocked in `wait` take effect in that very wait.
+    #[test]
+    fn registration_from_another_thread_reaches_a_blocked_wait() {
+        let p = Arc::new(IoPoller::new().unwrap());
+        let (mut a, b) = UnixStream::pair().unwrap();
+        a.write_all(b"!").unwrap();
+        let waiter = {
+            let p = Arc::clone(&p);
+            thread::spawn(move || {
+                let mut ev = IoPoller::new_events();
+                let mut out = Vec::new();
+                let start = Instant::now();
+                while out.is_empty() && start.elapsed() < Duration::from_secs(5) {
+                    p.wait(&mut ev, Some(Duration::from_secs(5)), &mut out)
+                        .unwrap();
+                }
+                out
+            })
+        };
+        thread::sleep(Duration::from_millis(50));
+        p.add(b.as_raw_fd(), 11, true, false).unwrap();
+        let out = waiter.join().unwrap();
+        assert_eq!(out[0].token, 11);
+        p.delete(b.as_raw_fd()).unwrap();
+    }
+
+    #[test]
+    fn modify_from_another_thread_reaches_a_blocked_wait() {
+        let p = Arc::new(IoPoller::new().unwrap());
+        let (_a, b) = UnixStream::pair().unwrap();
+        // Registered for nothing we will get, then switched to writable (always true).
+        p.add(b.as_raw_fd(), 3, true, false).unwrap();
+        let waiter = {
+            let p = Arc::clone(&p);
+            thread::spawn(move || {
+                let mut ev = IoPoller::new_events();
+                let mut out = Vec::new();
+                p.wait(&mut ev, Some(Duration::from_secs(5)), &mut out)
+                    .unwrap();
+                out
+            })
+        };
+        thread::sleep(Duration::from_millis(50));
+        p.modify(b.as_raw_fd(), 3, false, true).unwrap();
+        let out = waiter.join().unwrap();
+        assert_eq!(
+            out,
+            vec![Ready {
+                token: 3,
+                readable: false,
+                writable: true
+            }]
+        );
+    }
+
+    #[test]
+    fn notify_wakes_a_blocked_wait_from_another_thread() {
+        let p = Arc::new(IoPoller::new().unwrap());
+        let waiter = {
+            let p = Arc::clone(&p);
+            thread::spawn(move || {
+                let mut ev = IoPoller::new_events();
+                let mut out = Vec::new();
+                let start = Instant::now();
+                p.wait(&mut ev, None, &mut out).unwrap();
+                (out, start.elapsed())
+            })
+        };
+        thread::sleep(Duration::from_millis(50));
+        p.notify().unwrap();
+        let (out, took) = waiter.join().unwrap();
+        assert!(out.is_empty());
+        assert!(took < Duration::from_secs(5));
+    }
+}

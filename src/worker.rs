@@ -1,0 +1,403 @@
+//! The I/O worker thread: the only place a guest run ever blocks.
+//!
+//! ```text
+//!   host thread                                  worker thread ("asyncio-guest-io")
+//!   ───────────                                  ─────────────────────────────────
+//!   tick: process events, run callbacks
+//!   nothing ready ──arm(timeout, job)──────────▶ wake from condvar
+//!   return to the host loop                      poller.wait(timeout)   (no GIL held)
+//!   ... host handles GUI events ...                 │
+//!   host code calls loop.call_soon() ──notify──▶    │ (wait returns early)
+//!                                                store events, state = HostTurn
+//!   ◀──────────── run_sync_soon_threadsafe(tick) ─ job.deliver()  (takes the GIL briefly)
+//!   tick: take the stored events, ...            park on the condvar
+//! ```
+//!
+//! The worker never touches Python objects except inside `Deliver::deliver`, and
+//! never holds its mutex while it needs the GIL, so the host thread may take the
+//! mutex while holding the GIL without any lock-order inversion. Callers that may
+//! *wait* for the worker (close) must release the GIL first.
+
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::handoff::{Handoff, HandoffError, State};
+use crate::poller::{IoPoller, Ready};
+
+/// What the worker does once a wait has returned: hand the chain back to the host.
+pub trait Deliver: Send + 'static {
+    fn deliver(self: Box<Self>);
+}
+
+struct Inner {
+    handoff: Handoff,
+    timeout: Option<Duration>,
+    job: Option<Box<dyn Deliver>>,
+    /// Events of the last wait, taken by the next tick.
+    result: Vec<Ready>,
+    /// A failed wait; the next tick raises it so it reaches `done_callback`.
+    error: Option<io::Error>,
+    alive: bool,
+}
+
+#[derive(Default)]
+pub struct Counters {
+    /// Waits the worker performed (each one is a thread hop back to the host).
+    pub waits: AtomicU64,
+    /// Wakeups the host forced while the worker was blocked.
+    pub notifies: AtomicU64,
+}
+
+pub struct Shared {
+    inner: Mutex<Inner>,
+    cond: Condvar,
+    poller: Arc<IoPoller>,
+    pub counters: Counters,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding this lock can only come from a bug in this file;
+        // the state is still consistent enough to shut down, so do not poison-fail.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Close the hand-off and wait (bounded) for the thread to leave.
+    /// Returns true when the thread is gone.
+    fn shutdown(&self, wait: Duration) -> bool {
+        let mut g = self.lock();
+        if g.handoff.close() {
+            let _ = self.poller.notify();
+        }
+        self.cond.notify_all();
+        let deadline = Instant::now() + wait;
+        while g.alive {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            g = self
+                .cond
+                .wait_timeout(g, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
+/// All live workers, so that interpreter exit can stop them before Python is
+/// finalized (a thread that takes the GIL during finalization hangs or dies).
+static REGISTRY: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
+
+/// Stop every worker of this process. Returns how many did not stop in time.
+pub fn shutdown_all(wait: Duration) -> usize {
+    let workers: Vec<Arc<Shared>> = {
+        let mut reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+        reg.retain(|w| w.strong_count() > 0);
+        reg.iter().filter_map(Weak::upgrade).collect()
+    };
+    workers.iter().filter(|s| !s.shutdown(wait)).count()
+}
+
+pub struct IoWorker {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl IoWorker {
+    pub fn new(poller: Arc<IoPoller>) -> Self {
+        let shared = Arc::new(Shared {
+            inner: Mutex::new(Inner {
+                handoff: Handoff::new(),
+                timeout: None,
+                job: None,
+                result: Vec::new(),
+                error: None,
+                alive: false,
+            }),
+            cond: Condvar::new(),
+            poller,
+            counters: Counters::default(),
+        });
+        IoWorker {
+            shared,
+            thread: None,
+        }
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.shared.counters
+    }
+
+    pub fn state(&self) -> State {
+        self.shared.lock().handoff.state()
+    }
+
+    /// Host thread: hand the blocking wait to the worker. `job` runs on the worker
+    /// once the wait returns (readiness, timeout, notify or error).
+    pub fn arm(
+        &mut self,
+        timeout: Option<Duration>,
+        job: Box<dyn Deliver>,
+    ) -> Result<(), HandoffError> {
+        if self.thread.is_none() && !self.shared.lock().handoff.is_closed() {
+            self.spawn().map_err(|_| HandoffError::Closed)?;
+        }
+        let mut g = self.shared.lock();
+        g.handoff.arm()?;
+        g.timeout = timeout;
+        g.job = Some(job);
+        self.shared.cond.notify_all();
+        Ok(())
+    }
+
+    fn spawn(&mut self) -> io::Result<()> {
+        let shared = Arc::clone(&self.shared);
+        shared.lock().alive = true;
+        let handle = thread::Builder::new()
+            .name("asyncio-guest-io".into())
+            .spawn(move || worker_main(&shared));
+        match handle {
+            Ok(h) => {
+                REGISTRY
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(Arc::downgrade(&self.shared));
+                self.thread = Some(h);
+                Ok(())
+            }
+            Err(e) => {
+                self.shared.lock().alive = false;
+                Err(e)
+            }
+        }
+    }
+
+    /// Host thread: new work appeared; make a blocked wait return now.
+    /// Cheap when nothing is pending or a wakeup is already on its way.
+    pub fn request_wakeup(&self) -> io::Result<bool> {
+        let must_notify = self.shared.lock().handoff.request_wakeup();
+        if must_notify {
+            self.shared
+                .counters
+                .notifies
+                .fetch_add(1, Ordering::Relaxed);
+            self.shared.poller.notify()?;
+        }
+        Ok(must_notify)
+    }
+
+    /// Host thread, when a run ends while the worker still holds the chain (the
+    /// host loop was interrupted): end the wait and wait (bounded) until the
+    /// chain is back, so the selector can be armed again. The worker then posts
+    /// its now-stale link, which the Python side ignores. Call without the GIL.
+    pub fn disarm(&self, wait: Duration) -> bool {
+        let mut g = self.shared.lock();
+        if !matches!(g.handoff.state(), State::WorkerTurn { .. }) {
+            return true;
+        }
+        g.handoff.request_wakeup();
+        let _ = self.shared.poller.notify();
+        let deadline = Instant::now() + wait;
+        while matches!(g.handoff.state(), State::WorkerTurn { .. }) {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            g = self
+                .shared
+                .cond
+                .wait_timeout(g, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// Host thread, at the start of a tick: what the last wait produced.
+    pub fn take_result(&self, into: &mut Vec<Ready>) -> Option<io::Error> {
+        let mut g = self.shared.lock();
+        into.append(&mut g.result);
+        g.error.take()
+    }
+
+    /// Stop the thread. Must be called without the GIL held (see module docs).
+    /// Returns false if it did not exit within `wait` (it is then left detached
+    /// and exits on its own when its current call returns).
+    pub fn close(&mut self, wait: Duration) -> bool {
+        let gone = self.shared.shutdown(wait);
+        if let Some(handle) = self.thread.take() {
+            if gone {
+                let _ = handle.join();
+            }
+        }
+        gone
+    }
+}
+
+impl Drop for IoWorker {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            // Only reached when the owner was dropped without close(): make the
+            // thread exit but do not block a destructor on it.
+            self.close(Duration::ZERO);
+        }
+    }
+}
+
+fn worker_main(shared: &Shared) {
+    let mut events = IoPoller::new_events();
+    let mut ready = Vec::new();
+    loop {
+        let timeout = {
+            let mut g = shared.lock();
+            loop {
+                if g.handoff.is_closed() {
+                    return exit(shared, g);
+                }
+                if matches!(g.handoff.state(), State::WorkerTurn { .. }) && g.job.is_some() {
+                    break g.timeout;
+                }
+                g = shared.cond.wait(g).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        shared.counters.waits.fetch_add(1, Ordering::Relaxed);
+        let outcome = shared.poller.wait(&mut events, timeout, &mut ready);
+        let job = {
+            let mut g = shared.lock();
+            if g.handoff.is_closed() {
+                return exit(shared, g);
+            }
+            g.result.append(&mut ready);
+            if let Err(e) = outcome {
+                g.error = Some(e);
+            }
+            // The chain goes back to the host *before* it is posted, so that a tick
+            // which runs the moment it is posted may already arm the next wait.
+            let _ = g.handoff.wait_finished();
+            shared.cond.notify_all();
+            g.job.take()
+        };
+        if let Some(job) = job {
+            job.deliver();
+        }
+    }
+}
+
+fn exit(shared: &Shared, mut g: MutexGuard<'_, Inner>) {
+    let job = g.job.take();
+    g.alive = false;
+    shared.cond.notify_all();
+    drop(g);
+    // Dropped outside the lock: dropping a Python object may run arbitrary code.
+    drop(job);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    struct Send1(mpsc::Sender<()>);
+    impl Deliver for Send1 {
+        fn deliver(self: Box<Self>) {
+            let _ = self.0.send(());
+        }
+    }
+
+    fn worker() -> IoWorker {
+        IoWorker::new(Arc::new(IoPoller::new().unwrap()))
+    }
+
+    #[test]
+    fn timeout_delivers_once_and_returns_the_chain() {
+        let mut w = worker();
+        let (tx, rx) = mpsc::channel();
+        w.arm(Some(Duration::from_millis(10)), Box::new(Send1(tx)))
+            .unwrap();
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(
+            rx.recv_timeout(Duration::from_millis(50)).is_err(),
+            "delivered twice"
+        );
+        assert_eq!(w.state(), State::HostTurn);
+        assert!(w.close(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn second_arm_while_waiting_is_refused() {
+        let mut w = worker();
+        let (tx, _rx) = mpsc::channel();
+        w.arm(None, Box::new(Send1(tx.clone()))).unwrap();
+        assert_eq!(
+            w.arm(None, Box::new(Send1(tx))).err(),
+            Some(HandoffError::AlreadyArmed)
+        );
+        assert!(w.close(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn wakeup_from_another_thread_ends_an_infinite_wait() {
+        let mut w = worker();
+        let (tx, rx) = mpsc::channel();
+        w.arm(None, Box::new(Send1(tx))).unwrap();
+        thread::sleep(Duration::from_millis(20));
+        assert!(w.request_wakeup().unwrap());
+        assert!(
+            !w.request_wakeup().unwrap(),
+            "second wakeup must be coalesced"
+        );
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert_eq!(w.counters().notifies.load(Ordering::Relaxed), 1);
+        assert!(w.close(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn close_interrupts_an_infinite_wait_and_joins() {
+        let mut w = worker();
+        let (tx, rx) = mpsc::channel();
+        w.arm(None, Box::new(Send1(tx))).unwrap();
+        thread::sleep(Duration::from_millis(20));
+        let t = Instant::now();
+        assert!(w.close(Duration::from_secs(5)));
+        assert!(t.elapsed() < Duration::from_secs(2));
+        assert!(rx.try_recv().is_err(), "a closed worker must not deliver");
+        assert!(shutdown_all(Duration::from_secs(1)) == 0);
+    }
+
+    #[test]
+    fn disarm_takes_the_chain_back_from_an_infinite_wait() {
+        let mut w = worker();
+        let (tx, rx) = mpsc::channel();
+        w.arm(None, Box::new(Send1(tx))).unwrap();
+        assert!(w.disarm(Duration::from_secs(5)));
+        assert_eq!(w.state(), State::HostTurn);
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        let (tx, _rx) = mpsc::channel();
+        w.arm(None, Box::new(Send1(tx)))
+            .expect("re-arming after disarm");
+        assert!(w.close(Duration::from_secs(5)));
+    }
+
+    /// Many hand-offs in a row, host and worker on different threads: every arm
+    /// produces exactly one delivery, in order.
+    #[test]
+    fn ping_pong_many_times() {
+        let mut w = worker();
+        for _ in 0..500 {
+            let (tx, rx) = mpsc::channel();
+            w.arm(Some(Duration::ZERO), Box::new(Send1(tx))).unwrap();
+            rx.recv_timeout(Duration::from_secs(5)).unwrap();
+            // The state flips to HostTurn before delivery; spin until visible.
+            while w.state() != State::HostTurn {
+                thread::yield_now();
+            }
+        }
+        assert_eq!(w.counters().waits.load(Ordering::Relaxed), 500);
+        assert!(w.close(Duration::from_secs(5)));
+    }
+}
