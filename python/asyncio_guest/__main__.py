@@ -1,0 +1,132 @@
+"""Command line: ``python -m asyncio_guest demo [--host NAME]`` and ``... bench [args]``.
+
+``demo`` runs ``examples/<NAME>_app.py`` from the source checkout (default: tkinter);
+``bench`` forwards its arguments to ``benchmarks/run.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+from pathlib import Path
+from typing import Optional
+
+#: --host NAME -> examples/<file>; aliases accepted for convenience.
+DEMOS = {
+    "tkinter": "tkinter_app.py",
+    "gtk3": "gtk3_app.py",
+    "gtk4": "gtk4_app.py",
+    "pygame": "pygame_app.py",
+    "tornado": "tornado_app.py",
+    "asyncio": "asyncio_app.py",
+    "pyqt5": "pyqt5_app.py",
+    "pyqt6": "pyqt6_app.py",
+    "pyside6": "pyside6_app.py",
+    "wx": "wx_app.py",
+    "win32": "win32_app.py",
+}
+ALIASES = {"tk": "tkinter", "gtk": "gtk3", "qt": "pyqt6", "wxpython": "wx"}
+#: Demos that open a window and so need a display.
+NEEDS_DISPLAY = {"tkinter", "gtk3", "gtk4", "pyqt5", "pyqt6", "pyside6", "wx"}
+
+USAGE = """usage: python -m asyncio_guest demo [--host NAME] [sample args...]
+       python -m asyncio_guest bench [benchmark args...]
+
+hosts: """ + ", ".join(DEMOS)
+
+
+def _checkout_root() -> Optional[Path]:
+    """The source checkout this package lives in (python/asyncio_guest -> repo root)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent.parent, Path.cwd()):
+        if (candidate / "examples").is_dir() or (candidate / "benchmarks").is_dir():
+            return candidate
+    return None
+
+
+def _has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _run_script(path: Path, argv: list[str]) -> int:
+    sys.argv = [str(path), *argv]
+    sys.path.insert(0, str(path.parent))
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
+    return 0
+
+
+def demo(argv: list[str]) -> int:
+    host = "tkinter"
+    rest: list[str] = []
+    it = iter(argv)
+    for arg in it:
+        if arg == "--host":
+            host = next(it, "")
+        elif arg.startswith("--host="):
+            host = arg.split("=", 1)[1]
+        else:
+            rest.append(arg)
+    host = ALIASES.get(host.lower(), host.lower())
+    if host not in DEMOS:
+        print(f"unknown host {host!r}; choose one of: {', '.join(DEMOS)}", file=sys.stderr)
+        return 2
+    root = _checkout_root()
+    script = root / "examples" / DEMOS[host] if root is not None else None
+    if script is None or not script.is_file():
+        print(
+            f"demo {host!r} needs examples/{DEMOS[host]} from the asyncio-guest source "
+            "checkout; run this from the checkout (not found next to the package or in the "
+            "current directory)",
+            file=sys.stderr,
+        )
+        return 2
+    if host in NEEDS_DISPLAY and not _has_display():
+        print(
+            "no display: run it under a virtual X server, e.g. "
+            f"`xvfb-run -a python -m asyncio_guest demo --host {host}`"
+        )
+        return 2
+    return _run_script(script, rest)
+
+
+def bench(argv: list[str]) -> int:
+    root = _checkout_root()
+    script = root / "benchmarks" / "run.py" if root is not None else None
+    if script is None or not script.is_file():
+        print(
+            "bench needs benchmarks/run.py from the asyncio-guest source checkout; run this "
+            "from the checkout",
+            file=sys.stderr,
+        )
+        return 2
+    return _run_script(script, argv)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if args else 2
+    command, rest = args[0], args[1:]
+    if command == "demo":
+        return demo(rest)
+    if command == "bench":
+        return bench(rest)
+    print(f"unknown command {command!r}\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
