@@ -310,6 +310,10 @@ class SampleController:
         self.server: Optional[DemoServer] = None
         self.count = 0
         self.main_task: Optional[asyncio.Task[None]] = None
+        #: The guest loop (set when ``main`` starts).  Hosts whose own code runs on another
+        #: asyncio loop (Tornado, an asyncio host) call controller methods through
+        #: ``controller.loop.call_soon(...)`` so they run in the guest.
+        self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.download_task: Optional[asyncio.Task[bytes]] = None
         self._tasks: set[asyncio.Task[object]] = set()
         self._closing = False
@@ -323,6 +327,7 @@ class SampleController:
     async def main(self) -> None:
         """The guest's main coroutine: runs until :meth:`close` cancels it."""
         self.main_task = asyncio.current_task()  # type: ignore[assignment]
+        self.loop = asyncio.get_running_loop()
         if self._closing:  # closed before the first tick ran
             return
         self.server = await start_server(self._size, self._chunk_size, self._delay)

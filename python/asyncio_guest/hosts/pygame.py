@@ -92,6 +92,8 @@ class PygameHost:
     def run_pending(self) -> None:
         """Run the callables queued now (not ones they queue: those wait for the next pass)."""
         for _ in range(len(self._queue)):
+            if not self._queue:  # a nested loop (a modal) inside fn() already ran the rest
+                break
             fn = self._queue.popleft()
             if not self._closed:
                 fn()
