@@ -100,6 +100,19 @@ fn fileobj_to_fd(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
     Ok(fd)
 }
 
+/// An OS error as Python's OSError(errno, strerror), so that Python maps it to
+/// the right subclass (BlockingIOError, PermissionError...) and `errno` is set.
+fn os_error(err: std::io::Error) -> PyErr {
+    match err.raw_os_error() {
+        Some(code) => {
+            let msg = std::io::Error::from_raw_os_error(code).to_string();
+            let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
+            pyo3::exceptions::PyOSError::new_err((code, msg))
+        }
+        None => err.into(),
+    }
+}
+
 fn to_raw(fd: i64) -> PyResult<RawSource> {
     RawSource::try_from(fd)
         .map_err(|_| PyValueError::new_err(format!("Invalid file descriptor: {fd}")))
@@ -178,7 +191,9 @@ impl Selector {
         }
         self.ticks_polled += 1;
         let mut events = self.events_buf.lock().unwrap_or_else(|e| e.into_inner());
-        poller.wait(&mut events, Some(Duration::ZERO), &mut self.pending)?;
+        poller
+            .wait(&mut events, Some(Duration::ZERO), &mut self.pending)
+            .map_err(os_error)?;
         drop(events);
         py.check_signals()
     }
@@ -238,7 +253,7 @@ impl Selector {
     fn new(py: Python<'_>) -> PyResult<Self> {
         let key_type = py.import("selectors")?.getattr("SelectorKey")?.unbind();
         Ok(Selector {
-            poller: Some(Arc::new(IoPoller::new()?)),
+            poller: Some(Arc::new(IoPoller::new().map_err(os_error)?)),
             worker: None,
             keys: HashMap::new(),
             tokens: HashMap::new(),
@@ -272,7 +287,9 @@ impl Selector {
         }
         let token = self.next_token;
         self.next_token += 1;
-        poller.add(fd, token, mask & EVENT_READ != 0, mask & EVENT_WRITE != 0)?;
+        poller
+            .add(fd, token, mask & EVENT_READ != 0, mask & EVENT_WRITE != 0)
+            .map_err(os_error)?;
         let key = self.key_type.call1(py, (&fileobj, fd as i64, mask, data))?;
         self.tokens.insert(token, fd);
         self.keys.insert(
@@ -380,7 +397,7 @@ impl Selector {
         if self.guest {
             if let Some(w) = &self.worker {
                 if let Some(err) = w.take_result(&mut ready) {
-                    return Err(err.into());
+                    return Err(os_error(err));
                 }
             }
             if ready.is_empty() {
@@ -394,11 +411,13 @@ impl Selector {
                 Some(t) => Some(Duration::from_secs_f64(t.min(MAX_TIMEOUT_SECS))),
             };
             let events = &self.events_buf;
-            let out = py.detach(|| {
-                let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
-                let mut out = Vec::new();
-                poller.wait(&mut events, timeout, &mut out).map(|()| out)
-            })?;
+            let out = py
+                .detach(|| {
+                    let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut out = Vec::new();
+                    poller.wait(&mut events, timeout, &mut out).map(|()| out)
+                })
+                .map_err(os_error)?;
             ready.extend(out);
             py.check_signals()?;
         }
@@ -475,9 +494,19 @@ impl Selector {
     /// per wait).
     fn wakeup(&self) -> PyResult<bool> {
         match &self.worker {
-            Some(w) => Ok(w.request_wakeup()?),
+            Some(w) => w.request_wakeup().map_err(os_error),
             None => Ok(false),
         }
+    }
+
+    /// Test hook: make the worker's next wait fail with OS error `errno`, as a
+    /// broken poller would. (Creates the worker if needed.)
+    fn _fail_next_wait(&mut self, errno: i32) -> PyResult<()> {
+        let poller = Arc::clone(self.live_poller()?);
+        self.worker
+            .get_or_insert_with(|| IoWorker::new(poller))
+            .inject_wait_error(errno);
+        Ok(())
     }
 
     /// Take the chain back from a worker that is still waiting (a run that ended

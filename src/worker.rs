@@ -41,6 +41,8 @@ struct Inner {
     /// A failed wait; the next tick raises it so it reaches `done_callback`.
     error: Option<io::Error>,
     alive: bool,
+    /// Test hook: make the next wait fail with this OS error number.
+    inject_error: Option<i32>,
 }
 
 #[derive(Default)]
@@ -118,6 +120,7 @@ impl IoWorker {
                 result: Vec::new(),
                 error: None,
                 alive: false,
+                inject_error: None,
             }),
             cond: Condvar::new(),
             poller,
@@ -218,6 +221,11 @@ impl IoWorker {
         true
     }
 
+    /// Test hook: the next wait fails with OS error `errno` instead of waiting.
+    pub fn inject_wait_error(&self, errno: i32) {
+        self.shared.lock().inject_error = Some(errno);
+    }
+
     /// Host thread, at the start of a tick: what the last wait produced.
     pub fn take_result(&self, into: &mut Vec<Ready>) -> Option<io::Error> {
         let mut g = self.shared.lock();
@@ -253,20 +261,23 @@ fn worker_main(shared: &Shared) {
     let mut events = IoPoller::new_events();
     let mut ready = Vec::new();
     loop {
-        let timeout = {
+        let (timeout, injected) = {
             let mut g = shared.lock();
             loop {
                 if g.handoff.is_closed() {
                     return exit(shared, g);
                 }
                 if matches!(g.handoff.state(), State::WorkerTurn { .. }) && g.job.is_some() {
-                    break g.timeout;
+                    break (g.timeout, g.inject_error.take());
                 }
                 g = shared.cond.wait(g).unwrap_or_else(|e| e.into_inner());
             }
         };
         shared.counters.waits.fetch_add(1, Ordering::Relaxed);
-        let outcome = shared.poller.wait(&mut events, timeout, &mut ready);
+        let outcome = match injected {
+            Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+            None => shared.poller.wait(&mut events, timeout, &mut ready),
+        };
         let job = {
             let mut g = shared.lock();
             if g.handoff.is_closed() {

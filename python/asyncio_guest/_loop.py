@@ -116,6 +116,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_armed_deadline = math.inf
         self._guest_owns_wakeup_fd = False
         self._guest_ticks = 0
+        self._guest_sniffio_local: Any = None
 
     # ------------------------------------------------------------------
     # Blocking use: the minimal built-in host on the calling thread.
@@ -227,6 +228,8 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
                 firstiter=self._asyncgen_firstiter_hook, finalizer=self._asyncgen_finalizer_hook
             )
             events._set_running_loop(self)
+        sniffio = sys.modules.get("sniffio")
+        self._guest_sniffio_local = getattr(sniffio, "thread_local", None)
         self._selector.set_guest_mode(True)
         self._guest_epoch += 1
         self._guest_active = True
@@ -255,6 +258,12 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             sys.set_asyncgen_hooks(
                 firstiter=self._asyncgen_firstiter_hook, finalizer=self._asyncgen_finalizer_hook
             )
+        # sniffio's thread-local name wins over its asyncio detection; a host
+        # that sets it (a Trio host does) keeps it for its own callbacks only.
+        sniffio_local = self._guest_sniffio_local
+        if sniffio_local is not None:
+            host_library = sniffio_local.name
+            sniffio_local.name = None
         self._guest_in_tick = True
         self._guest_ticks += 1
         try:
@@ -264,12 +273,16 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             if host_loop is not None:
                 events._set_running_loop(host_loop)
                 sys.set_asyncgen_hooks(*host_hooks)
+            if sniffio_local is not None:
+                sniffio_local.name = host_library
             self._guest_finish(exc)
             return
         self._guest_in_tick = False
         if host_loop is not None:
             events._set_running_loop(host_loop)
             sys.set_asyncgen_hooks(*host_hooks)
+        if sniffio_local is not None:
+            sniffio_local.name = host_library
         if self._stopping:
             self._guest_finish(None)
             return

@@ -8,7 +8,10 @@ running loop only during its ticks; the host's running loop is restored after ea
 host loop owns ``signal.set_wakeup_fd`` (it sets it for ``add_signal_handler``, and
 ``asyncio.run`` installs its own SIGINT handling), hence ``host_uses_signal_set_wakeup_fd``.
 
-Two ways in:
+The guest must be started from *inside* the running host loop: that is how the core tells
+an asyncio host (swap the running loop per tick) from a non-asyncio one (stay the running loop
+for the whole run).  So :func:`asyncio_guest.hosts.run_on_host`, which starts the guest
+before ``mainloop()``, is not used here.  Two ways in:
 
 * ``await asyncio_guest.hosts.asyncio.run_as_guest(async_fn, *args)`` from host asyncio code
   (returns the guest's result, raises its exception);
@@ -23,7 +26,7 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import outcome
 
-from asyncio_guest.hosts._base import run_on_host
+from asyncio_guest.hosts._base import Host
 
 __all__ = ["AsyncioHost", "run", "run_as_guest"]
 
@@ -60,18 +63,29 @@ class AsyncioHost:
             self.loop.close()
 
 
-async def run_as_guest(async_fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-    """From host asyncio code: run ``async_fn(*args)`` as a guest beside the running loop."""
+async def run_as_guest(
+    async_fn: Callable[..., Awaitable[T]],
+    *args: Any,
+    host: Optional[Host] = None,
+    **kwargs: Any,
+) -> T:
+    """From host asyncio code: run ``async_fn(*args)`` as a guest beside the running loop.
+
+    ``host`` defaults to an :class:`AsyncioHost` on the running loop (Tornado passes its own).
+    Cancelling the caller cancels the guest; this returns only after the guest's teardown.
+    """
     from asyncio_guest import start_guest_run
 
-    host = AsyncioHost(asyncio.get_running_loop())
-    done: asyncio.Future[outcome.Outcome] = host.loop.create_future()
+    loop = asyncio.get_running_loop()
+    if host is None:
+        host = AsyncioHost(loop)
+    done: asyncio.Future[outcome.Outcome] = loop.create_future()
 
     def done_callback(result: outcome.Outcome) -> None:
         if not done.done():
             done.set_result(result)
 
-    kwargs.setdefault("host_uses_signal_set_wakeup_fd", True)
+    kwargs.setdefault("host_uses_signal_set_wakeup_fd", host.host_uses_signal_set_wakeup_fd)
     guest_task = start_guest_run(
         async_fn,
         *args,
@@ -101,9 +115,13 @@ def run(
     loop: Optional[asyncio.AbstractEventLoop] = None,
     **kwargs: Any,
 ) -> T:
-    """Run ``async_fn(*args)`` as a guest of an asyncio host loop (new unless given)."""
+    """Run ``async_fn(*args)`` as a guest of an asyncio host loop (new unless given).
+
+    The host loop runs until the guest is done (``run_until_complete`` of
+    :func:`run_as_guest`); a loop created here is closed afterwards.
+    """
     host = AsyncioHost(loop)
     try:
-        return run_on_host(host, async_fn, *args, **kwargs)
+        return host.loop.run_until_complete(run_as_guest(async_fn, *args, host=host, **kwargs))
     finally:
         host.close()

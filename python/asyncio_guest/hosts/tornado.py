@@ -6,7 +6,10 @@ and ``call_soon`` on the IOLoop's own thread), and it always defers, never runs 
 Tornado 6 runs on an asyncio loop, so this is "guest asyncio beside a host asyncio loop on
 one thread": the guest loop is the running loop only during its ticks.  The host asyncio
 loop owns ``signal.set_wakeup_fd`` when it has signal handlers, hence
-``host_uses_signal_set_wakeup_fd = True``.
+``host_uses_signal_set_wakeup_fd = True``.  As for any asyncio host, the guest must be
+started from inside the running IOLoop (see :mod:`asyncio_guest.hosts.asyncio`):
+``await run_as_guest(async_fn, *args, host=TornadoHost(IOLoop.current()))`` from a coroutine
+on the IOLoop, or :func:`run` from synchronous code.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from tornado.ioloop import IOLoop
 
-from asyncio_guest.hosts._base import run_on_host
+from asyncio_guest.hosts.asyncio import run_as_guest
 
 __all__ = ["TornadoHost", "run"]
 
@@ -60,11 +63,14 @@ def run(
 ) -> T:
     """Run ``async_fn(*args)`` as a guest beside a Tornado IOLoop and return its result.
 
-    The IOLoop (a new one unless given) runs until the guest finishes; create Tornado
-    servers on it from inside ``async_fn`` with ``host.io_loop`` or before the call.
+    The IOLoop (a new one unless given; closed afterwards if new) runs until the guest is
+    done (``IOLoop.run_sync``); inside ``async_fn``, ``tornado.ioloop.IOLoop.current()`` is
+    not the host, so pass the host's IOLoop along if the guest needs it.
     """
     host = TornadoHost(io_loop)
     try:
-        return run_on_host(host, async_fn, *args, **kwargs)
+        return host.io_loop.run_sync(  # type: ignore[no-any-return]
+            lambda: run_as_guest(async_fn, *args, host=host, **kwargs)
+        )
     finally:
         host.close()

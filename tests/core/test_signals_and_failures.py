@@ -1,0 +1,251 @@
+"""Signals (semantics 8), abandonment (9) and internal errors (10)."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import gc
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import outcome
+import pytest
+
+import asyncio_guest
+from tests.core.harness import TrivialHost, trivial_guest_run
+
+
+async def sleep_forever() -> None:
+    await asyncio.get_running_loop().create_future()
+
+
+# -- set_wakeup_fd negotiation ------------------------------------------------
+
+
+@pytest.fixture
+def host_wakeup_fd():  # type: ignore[no-untyped-def]
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    old = signal.set_wakeup_fd(a.fileno())
+    try:
+        yield a.fileno()
+    finally:
+        signal.set_wakeup_fd(old)
+        a.close()
+        b.close()
+
+
+async def report_wakeup_fd() -> int:
+    fd = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(fd)
+    return fd
+
+
+def test_wakeup_fd_collision_warns_and_is_restored(host_wakeup_fd: int) -> None:
+    with pytest.warns(RuntimeWarning, match="signal handling code might have collided"):
+        during = trivial_guest_run(report_wakeup_fd)
+    assert during != host_wakeup_fd
+    assert signal.set_wakeup_fd(host_wakeup_fd) == host_wakeup_fd
+
+
+def test_wakeup_fd_collision_warns_with_explicit_false(host_wakeup_fd: int) -> None:
+    with pytest.warns(RuntimeWarning, match="host_uses_signal_set_wakeup_fd=True"):
+        trivial_guest_run(report_wakeup_fd, host_uses_signal_set_wakeup_fd=False)
+
+
+def test_host_owned_wakeup_fd_is_left_alone(host_wakeup_fd: int, recwarn) -> None:  # type: ignore[no-untyped-def]
+    during = trivial_guest_run(report_wakeup_fd, host_uses_signal_set_wakeup_fd=True)
+    assert during == host_wakeup_fd
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_no_host_fd_no_warning(recwarn) -> None:  # type: ignore[no-untyped-def]
+    during = trivial_guest_run(report_wakeup_fd)
+    assert during != -1  # ours, so signals wake the worker
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+def test_guest_add_signal_handler_keeps_the_wakeup_fd() -> None:
+    async def main() -> tuple[int, int]:
+        loop = asyncio.get_running_loop()
+        got = loop.create_future()
+        loop.add_signal_handler(signal.SIGUSR1, got.set_result, "usr1")
+        threading.Timer(0.05, os.kill, args=(os.getpid(), signal.SIGUSR1)).start()
+        await got
+        loop.remove_signal_handler(signal.SIGUSR1)
+        return await report_wakeup_fd(), loop._csock.fileno()  # type: ignore[attr-defined]
+
+    fd, ours = trivial_guest_run(main)
+    assert fd == ours
+
+
+# -- Ctrl+C -----------------------------------------------------------------------
+
+
+def test_sigint_in_a_host_callback_cancels_main_and_reports_keyboard_interrupt() -> None:
+    async def main(host: TrivialHost) -> None:
+        host.in_host(lambda: signal.raise_signal(signal.SIGINT))
+        await sleep_forever()
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        trivial_guest_run(main, pass_host=True)
+    assert info.value.__context__ is None
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sigint_while_the_worker_waits() -> None:
+    async def main() -> None:
+        threading.Timer(0.1, os.kill, args=(os.getpid(), signal.SIGINT)).start()
+        await sleep_forever()
+
+    with pytest.raises(KeyboardInterrupt):
+        trivial_guest_run(main)
+
+
+def test_sigint_then_main_raises_keeps_the_error_as_context() -> None:
+    async def main(host: TrivialHost) -> None:
+        host.in_host(lambda: signal.raise_signal(signal.SIGINT))
+        try:
+            await sleep_forever()
+        finally:
+            raise KeyError("cleanup failed")
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        trivial_guest_run(main, pass_host=True)
+    assert isinstance(info.value.__context__, KeyError)
+
+
+def test_a_host_sigint_handler_is_not_replaced() -> None:
+    calls: list[int] = []
+
+    def mine(signum: int, frame: object) -> None:
+        calls.append(signum)
+
+    old = signal.signal(signal.SIGINT, mine)
+    try:
+
+        async def main() -> str:
+            assert signal.getsignal(signal.SIGINT) is mine
+            signal.raise_signal(signal.SIGINT)
+            await asyncio.sleep(0)
+            return "kept"
+
+        assert trivial_guest_run(main) == "kept"
+        assert calls == [signal.SIGINT]
+        assert signal.getsignal(signal.SIGINT) is mine
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+# -- abandonment ---------------------------------------------------------------
+
+
+def test_host_dropping_the_chain_warns_and_cleans_up() -> None:
+    async def spin(host: TrivialHost) -> None:
+        host.in_host(lambda: 1 / 0)
+        while True:
+            await asyncio.sleep(0)
+
+    # The harness drops its queue when its loop dies, as a real host would;
+    # the pending tick link dies with it.
+    with pytest.warns(RuntimeWarning, match="abandoned"):
+        with pytest.raises(ZeroDivisionError):
+            trivial_guest_run(spin, pass_host=True)
+        gc.collect()
+    assert asyncio._get_running_loop() is None
+    # The thread is free for a new run.
+    assert trivial_guest_run(asyncio.sleep, 0, "again") == "again"
+
+
+ABANDON_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, queue, time, sys
+    import asyncio_guest
+
+    q = queue.SimpleQueue()
+
+    async def main():
+        await asyncio.get_running_loop().create_future()  # no timers: worker waits forever
+
+    asyncio_guest.start_guest_run(main, run_sync_soon_threadsafe=q.put, done_callback=print)
+    q.get()()  # first tick; the worker now waits with no timeout
+    time.sleep(0.1)
+    print("host stops", flush=True)
+    sys.exit(0)  # the host simply goes away
+    """
+)
+
+
+def test_interpreter_exits_promptly_with_a_waiting_worker() -> None:
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", ABANDON_SCRIPT], capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "host stops" in proc.stdout
+    assert time.monotonic() - start < 15
+
+
+# -- internal errors ------------------------------------------------------------
+
+
+def test_failing_tick_reaches_done_callback() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+
+        def broken(event_list: object) -> None:
+            raise RuntimeError("tick machinery broke")
+
+        loop._process_events = broken  # type: ignore[method-assign]
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    with pytest.raises(RuntimeError, match="tick machinery broke"):
+        trivial_guest_run(main)
+
+
+def test_failing_worker_wait_reaches_done_callback() -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop._selector._fail_next_wait(errno.EBADF)  # type: ignore[attr-defined]
+        await asyncio.sleep(0.01)
+
+    with pytest.raises(OSError) as info:
+        trivial_guest_run(main)
+    assert info.value.errno == errno.EBADF
+
+
+def test_keyboard_interrupt_from_a_callback_is_the_outcome() -> None:
+    async def main() -> None:
+        def interrupt() -> None:
+            raise KeyboardInterrupt
+
+        asyncio.get_running_loop().call_soon(interrupt)
+        await sleep_forever()
+
+    with pytest.raises(KeyboardInterrupt):
+        trivial_guest_run(main)
+
+
+def test_done_callback_that_raises_propagates_to_the_host() -> None:
+    host = TrivialHost()
+
+    def done_callback(result: outcome.Outcome) -> None:
+        raise ValueError("done_callback failed")
+
+    asyncio_guest.start_guest_run(
+        asyncio.sleep,
+        0,
+        run_sync_soon_threadsafe=host.run_sync_soon_threadsafe,
+        run_sync_soon_not_threadsafe=host.run_sync_soon_not_threadsafe,
+        done_callback=done_callback,
+    )
+    with pytest.raises(ValueError, match="done_callback failed"):
+        for _ in range(100):
+            host.queue.get(timeout=10)()
