@@ -63,6 +63,7 @@ def test_host_call_soon_wakes_the_guest() -> None:
 def test_host_task_cancel_wakes_the_guest() -> None:
     async def main(host: TrivialHost) -> str:
         loop = asyncio.get_running_loop()
+
         async def forever() -> None:
             await loop.create_future()
 
