@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run the whole test suite.
+#
+#   bash scripts/test.sh
+#
+# Every suite runs even if an earlier one failed; the script exits non-zero if
+# any failed and ends with a one-line summary. The slowest parts run in
+# parallel where they do not compete for the same resources.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+VERSIONS=${ASYNCIO_GUEST_PYTHONS:-"3.9 3.10 3.11 3.12 3.13"}
+PY=.venvs/3.11/bin/python
+LOGDIR=${ASYNCIO_GUEST_LOGDIR:-$ROOT/target/test-logs}
+mkdir -p "$LOGDIR"
+
+passed=0
+failed=0
+failed_names=()
+SECONDS=0
+
+suite() {
+    # suite NAME COMMAND...: run one suite, record the result.
+    local name=$1
+    shift
+    printf '\n==== %s (at %ss)\n' "$name" "$SECONDS"
+    if "$@"; then
+        passed=$((passed + 1))
+        printf '==== %s: ok\n' "$name"
+    else
+        failed=$((failed + 1))
+        failed_names+=("$name")
+        printf '==== %s: FAILED\n' "$name"
+    fi
+}
+
+set -e
+bash scripts/setup.sh
+set +e
+
+suite "rust: cargo fmt --check" cargo fmt --check
+suite "rust: cargo clippy" cargo clippy --all-targets -q -- -D warnings
+suite "python: ruff check" .venvs/3.11/bin/ruff check python tests examples benchmarks scripts
+suite "python: ruff format --check" .venvs/3.11/bin/ruff format --check python tests examples benchmarks scripts
+suite "rust: cargo test (poller, worker, hand-off)" cargo test -q
+
+for v in $VERSIONS; do
+    suite "core tests on Python $v" ".venvs/$v/bin/python" -m pytest tests/core -q -p no:cacheprovider --timeout 120
+done
+
+suite "packaging: wheel builds, installs and imports in a clean venv" bash scripts/check-wheel.sh
+
+printf '\n==== done in %ss\n' "$SECONDS"
+if [ "$failed" -gt 0 ]; then
+    printf 'failed suites:\n'
+    printf '  %s\n' "${failed_names[@]}"
+fi
+printf 'suites: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
