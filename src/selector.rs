@@ -57,6 +57,7 @@ pub struct Selector {
     key_type: Py<PyAny>,
     mapping: Option<Py<SelectorMapping>>,
     ticks_polled: u64,
+    last_event_count: usize,
 }
 
 fn closed_error() -> PyErr {
@@ -180,7 +181,7 @@ impl Selector {
         )))
     }
 
-    fn poll_into_pending(&mut self, py: Python<'_>) -> PyResult<()> {
+    fn poll_into_pending(&mut self, py: Python<'_>, timeout: Duration) -> PyResult<()> {
         let poller = Arc::clone(self.live_poller()?);
         if let Some(w) = &self.worker {
             if !matches!(w.state(), crate::handoff::State::HostTurn) {
@@ -190,11 +191,19 @@ impl Selector {
             }
         }
         self.ticks_polled += 1;
-        let mut events = self.events_buf.lock().unwrap_or_else(|e| e.into_inner());
-        poller
-            .wait(&mut events, Some(Duration::ZERO), &mut self.pending)
-            .map_err(os_error)?;
-        drop(events);
+        let events = &self.events_buf;
+        let pending = &mut self.pending;
+        let mut wait = move || {
+            let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
+            poller.wait(&mut events, Some(timeout), pending)
+        };
+        if timeout.is_zero() {
+            wait()
+        } else {
+            // A short inline wait on the host thread: other Python threads run.
+            py.detach(wait)
+        }
+        .map_err(os_error)?;
         py.check_signals()
     }
 
@@ -243,6 +252,7 @@ impl Selector {
                 )?)?;
             }
         }
+        self.last_event_count = out.len();
         Ok(out)
     }
 }
@@ -264,6 +274,7 @@ impl Selector {
             key_type,
             mapping: None,
             ticks_polled: 0,
+            last_event_count: 0,
         })
     }
 
@@ -401,7 +412,7 @@ impl Selector {
                 }
             }
             if ready.is_empty() {
-                self.poll_into_pending(py)?;
+                self.poll_into_pending(py, Duration::ZERO)?;
                 ready = std::mem::take(&mut self.pending);
             }
         } else {
@@ -465,13 +476,27 @@ impl Selector {
         self.guest
     }
 
-    /// End of a tick: poll without waiting and keep the events for the next tick.
-    /// Returns True when something is ready (so the next tick need not wait).
-    fn poll_ready(&mut self, py: Python<'_>) -> PyResult<bool> {
+    /// End of a tick: poll (without waiting, or waiting at most `timeout`
+    /// seconds on this thread with the GIL released) and keep the events for
+    /// the next tick. Returns True when something is ready, so the next tick
+    /// need not hand the wait to the worker.
+    #[pyo3(signature = (timeout=0.0))]
+    fn poll_ready(&mut self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
         if self.pending.is_empty() {
-            self.poll_into_pending(py)?;
+            let timeout = if timeout > 0.0 {
+                Duration::from_secs_f64(timeout.min(MAX_TIMEOUT_SECS))
+            } else {
+                Duration::ZERO
+            };
+            self.poll_into_pending(py, timeout)?;
         }
         Ok(!self.pending.is_empty())
+    }
+
+    /// How many (key, events) pairs the last `select()` returned.
+    #[getter]
+    fn last_event_count(&self) -> usize {
+        self.last_event_count
     }
 
     /// Hand the blocking wait to the worker thread. When it returns, the worker

@@ -42,6 +42,7 @@ import selectors
 import signal
 import sys
 import threading
+import time
 import warnings
 from asyncio import events
 from typing import Any, Callable, Optional
@@ -50,6 +51,15 @@ from asyncio_guest import _core
 
 #: asyncio's own cap on one wait (``base_events.MAXIMUM_SELECT_TIMEOUT``).
 _MAX_TIMEOUT = 24 * 3600
+
+#: Default time slice: several loop iterations may run in one host callback, for
+#: at most this long. Well under a 16 ms frame, so the host stays responsive.
+DEFAULT_TIME_SLICE = 0.002
+#: Default inline wait (see GuestEventLoop.guest_inline_wait).
+DEFAULT_INLINE_WAIT = 0.001
+
+#: Returned by a batch when the loop was stopped.
+_STOPPED = object()
 
 #: The active guest loop per host thread (one guest run per thread).
 _active: dict[int, GuestEventLoop] = {}
@@ -117,6 +127,12 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_owns_wakeup_fd = False
         self._guest_ticks = 0
         self._guest_sniffio_local: Any = None
+        #: Longest stretch (seconds) of loop iterations run in one host callback.
+        #: 0 means exactly one iteration per host callback.
+        self.guest_time_slice = DEFAULT_TIME_SLICE
+        #: Longest wait for more I/O on the host thread after an iteration
+        #: that saw I/O, before handing the wait to the worker. 0 disables it.
+        self.guest_inline_wait = DEFAULT_INLINE_WAIT
 
     # ------------------------------------------------------------------
     # Blocking use: the minimal built-in host on the calling thread.
@@ -241,6 +257,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             raise
 
     def _guest_tick(self, epoch: int) -> None:
+        """One host callback: a batch of loop iterations, then the next link."""
         if epoch != self._guest_epoch or not self._guest_active:
             return  # a link from a run that has ended
         if self._guest_in_tick:
@@ -265,37 +282,70 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             host_library = sniffio_local.name
             sniffio_local.name = None
         self._guest_in_tick = True
-        self._guest_ticks += 1
         try:
-            self._run_once()
+            next_step = self._guest_run_batch()
         except BaseException as exc:
+            next_step = exc
+        finally:
             self._guest_in_tick = False
             if host_loop is not None:
                 events._set_running_loop(host_loop)
                 sys.set_asyncgen_hooks(*host_hooks)
             if sniffio_local is not None:
                 sniffio_local.name = host_library
-            self._guest_finish(exc)
+        if next_step is None:
             return
-        self._guest_in_tick = False
-        if host_loop is not None:
-            events._set_running_loop(host_loop)
-            sys.set_asyncgen_hooks(*host_hooks)
-        if sniffio_local is not None:
-            sniffio_local.name = host_library
-        if self._stopping:
+        if next_step is _STOPPED:
             self._guest_finish(None)
-            return
-        try:
-            self._guest_schedule_next()
-        except BaseException as exc:
-            self._guest_finish(exc)
+        else:
+            self._guest_finish(next_step)  # type: ignore[arg-type]
 
-    def _guest_schedule_next(self) -> None:
+    def _guest_run_batch(self) -> object:
+        """Run loop iterations for at most one time slice, then queue the next link.
+
+        Each iteration is exactly one inherited ``_run_once()``. Iterations go on
+        in this host callback while work is ready and the slice lasts; then the
+        host gets control back. With nothing ready, a guest whose last iteration
+        saw I/O waits for more *on this thread* for up to ``guest_inline_wait``
+        seconds (within the slice): request/response traffic then never pays
+        for a thread hop. Otherwise the wait goes to the worker thread.
+
+        Returns None when the next link is queued, or _STOPPED.
+        """
+        selector = self._selector
+        run_once = self._run_once
+        clock = time.monotonic
+        slice_end = clock() + self.guest_time_slice
         epoch = self._guest_epoch
-        if self._ready or self._selector.poll_ready():
-            self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
-            return
+        while True:
+            self._guest_ticks += 1
+            run_once()
+            if self._stopping:
+                return _STOPPED
+            if self._ready or selector.poll_ready():
+                if clock() < slice_end:
+                    continue
+                self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
+                return None
+            timeout, deadline = self._guest_next_timeout()
+            if timeout is not None and timeout <= self._clock_resolution:
+                continue  # a timer is due: the next iteration runs it
+            inline = self.guest_inline_wait
+            if inline > 0 and selector.last_event_count:
+                remaining = slice_end - clock()
+                wait = min(inline, remaining, math.inf if timeout is None else timeout)
+                if wait > 0:
+                    if selector.poll_ready(wait):
+                        continue
+                    if timeout is not None and wait >= timeout:
+                        continue
+            self._guest_armed_deadline = deadline
+            self._guest_install_wakers()
+            selector.arm(timeout, self._guest_threadsafe, _Link(self, epoch))
+            return None
+
+    def _guest_next_timeout(self) -> tuple[Optional[float], float]:
+        """Seconds until the earliest live timer (None: no timer), and its deadline."""
         scheduled = self._scheduled
         # Drop cancelled timers at the head so they do not cause early wakeups
         # (the same hygiene _run_once applies at its start).
@@ -303,18 +353,10 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             self._timer_cancelled_count -= 1
             handle = heapq.heappop(scheduled)
             handle._scheduled = False
-        if scheduled:
-            deadline = scheduled[0]._when
-            timeout: Optional[float] = min(max(0.0, deadline - self.time()), _MAX_TIMEOUT)
-            if timeout <= self._clock_resolution:
-                self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
-                return
-        else:
-            deadline = math.inf
-            timeout = None
-        self._guest_armed_deadline = deadline
-        self._guest_install_wakers()
-        self._selector.arm(timeout, self._guest_threadsafe, _Link(self, epoch))
+        if not scheduled:
+            return None, math.inf
+        deadline: float = scheduled[0]._when
+        return min(max(0.0, deadline - self.time()), _MAX_TIMEOUT), deadline
 
     def _guest_finish(self, exc: Optional[BaseException]) -> None:
         on_stop = self._guest_on_stop

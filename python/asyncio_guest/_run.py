@@ -28,7 +28,13 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import outcome
 
-from asyncio_guest._loop import GuestEventLoop, GuestRunAbandoned, Hook
+from asyncio_guest._loop import (
+    DEFAULT_INLINE_WAIT,
+    DEFAULT_TIME_SLICE,
+    GuestEventLoop,
+    GuestRunAbandoned,
+    Hook,
+)
 
 T = TypeVar("T")
 
@@ -47,6 +53,13 @@ def _noop() -> None:
 def _check_callable(value: object, name: str) -> None:
     if not callable(value):
         raise TypeError(f"{name} must be callable, got {value!r}")
+
+
+def _check_duration(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be a number of seconds, got {value!r}")
+    if not 0 <= value <= 1:
+        raise ValueError(f"{name} must be between 0 and 1 second, got {value!r}")
 
 
 def _make_coroutine(async_fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...]) -> Any:
@@ -215,6 +228,8 @@ def start_guest_run(
     run_sync_soon_not_threadsafe: Optional[Hook] = None,
     host_uses_signal_set_wakeup_fd: bool = False,
     debug: Optional[bool] = None,
+    time_slice: float = DEFAULT_TIME_SLICE,
+    inline_wait: float = DEFAULT_INLINE_WAIT,
 ) -> asyncio.Task[T]:
     """Run ``async_fn(*args)`` in a fresh asyncio loop that is a guest of a host loop.
 
@@ -226,6 +241,12 @@ def start_guest_run(
     :class:`outcome.Value` or :class:`outcome.Error`, after the run is fully torn
     down: other tasks cancelled and awaited, async generators and the default
     executor shut down, the loop closed and its I/O thread joined.
+
+    ``time_slice`` bounds how long one host callback may keep running loop
+    iterations while work is ready (0: exactly one iteration per callback);
+    ``inline_wait`` bounds how long, within that slice, the host thread may wait
+    for more I/O right after an iteration that saw some, which saves a thread
+    hop per request/response (0: never wait on the host thread).
 
     Returns the main :class:`asyncio.Task`. No user code has run when this
     returns; the host can already use the loop (``task.get_loop()``) with
@@ -240,6 +261,8 @@ def start_guest_run(
     _check_callable(run_sync_soon_not_threadsafe, "run_sync_soon_not_threadsafe")
     if debug is not None and not isinstance(debug, bool):
         raise TypeError(f"debug must be None or a bool, got {debug!r}")
+    _check_duration(time_slice, "time_slice")
+    _check_duration(inline_wait, "inline_wait")
     from asyncio_guest._loop import _active
 
     if threading.get_ident() in _active:
@@ -253,6 +276,8 @@ def start_guest_run(
     try:
         if debug is not None:
             loop.set_debug(debug)
+        loop.guest_time_slice = float(time_slice)
+        loop.guest_inline_wait = float(inline_wait)
         task = loop.create_task(coro)
         run.main_task = task
         task.add_done_callback(run.on_main_done)

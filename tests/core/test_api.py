@@ -95,6 +95,8 @@ def test_no_user_code_before_start_returns_and_loop_usable_at_once() -> None:
         ({"done_callback": "nope"}, "done_callback must be callable"),
         ({"run_sync_soon_not_threadsafe": 1}, "run_sync_soon_not_threadsafe must be callable"),
         ({"debug": "yes"}, "debug must be None or a bool"),
+        ({"time_slice": "1ms"}, "time_slice must be a number of seconds"),
+        ({"inline_wait": None}, "inline_wait must be a number of seconds"),
     ],
 )
 def test_bad_hooks_raise_type_error(kwargs: dict, message: str) -> None:
@@ -104,6 +106,18 @@ def test_bad_hooks_raise_type_error(kwargs: dict, message: str) -> None:
     with pytest.raises(TypeError, match=message):
         asyncio_guest.start_guest_run(one_checkpoint_then, 1, **base)
     assert thread_count() == threads
+
+
+@pytest.mark.parametrize("name", ["time_slice", "inline_wait"])
+def test_out_of_range_durations_are_value_errors(name: str) -> None:
+    with pytest.raises(ValueError, match=f"{name} must be between 0 and 1 second"):
+        asyncio_guest.start_guest_run(
+            one_checkpoint_then,
+            1,
+            run_sync_soon_threadsafe=lambda fn: None,
+            done_callback=lambda o: None,
+            **{name: -0.5},
+        )
 
 
 def test_missing_hook_is_a_type_error() -> None:

@@ -7,11 +7,15 @@ import gc
 import os
 import socket
 import threading
+import time
+
+import pytest
 
 from tests.core.harness import TrivialHost, trivial_guest_run
 
 
-def test_sleep0_spinner_never_freezes_the_host() -> None:
+@pytest.mark.parametrize("time_slice", [0.0, 0.002])
+def test_sleep0_spinner_never_freezes_the_host(time_slice: float) -> None:
     """A task looping on sleep(0) leaves the host running between ticks."""
 
     async def main(host: TrivialHost) -> tuple[int, int]:
@@ -39,11 +43,42 @@ def test_sleep0_spinner_never_freezes_the_host() -> None:
         await task
         return host_runs, spins
 
-    host_runs, spins = trivial_guest_run(main, pass_host=True)
+    start = time.monotonic()
+    host_runs, spins = trivial_guest_run(main, pass_host=True, time_slice=time_slice)
+    elapsed = time.monotonic() - start
     assert host_runs == 50
-    # Host callbacks and guest ticks interleave: the spinner cannot have run
-    # more than a handful of iterations per host callback.
-    assert spins <= 4 * host_runs + 10
+    if time_slice == 0:
+        # One iteration per host callback: strictly interleaved.
+        assert spins <= 4 * host_runs + 10
+    else:
+        # Batches are bounded by the slice: 50 host callbacks, each behind at
+        # most one batch, cannot take much longer than 50 slices.
+        assert elapsed < 50 * time_slice + 5
+
+
+def test_batches_return_to_the_host_within_the_slice() -> None:
+    async def main(host: TrivialHost) -> float:
+        gaps: list[float] = []
+        last = time.monotonic()
+
+        def host_timer() -> None:
+            nonlocal last
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+            if len(gaps) < 30:
+                host.in_host(host_timer)
+
+        async def spinner() -> None:
+            while len(gaps) < 30:
+                await asyncio.sleep(0)
+
+        host.in_host(host_timer)
+        await spinner()
+        return max(gaps[1:])
+
+    # Loose bound (shared machines): the point is "milliseconds, not seconds".
+    assert trivial_guest_run(main, pass_host=True, time_slice=0.002) < 0.5
 
 
 def test_one_loop_iteration_per_tick() -> None:
@@ -68,7 +103,7 @@ def test_one_loop_iteration_per_tick() -> None:
         return order
 
     # The host callback queued by `first` runs between the two ticks.
-    assert trivial_guest_run(main, pass_host=True) == ["first", "host", "second"]
+    assert trivial_guest_run(main, pass_host=True, time_slice=0) == ["first", "host", "second"]
 
 
 def _stale_scenario(action: str) -> str:
