@@ -25,7 +25,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::poller::{IoPoller, RawSource, Ready};
-use crate::worker::{Deliver, IoWorker};
+use crate::worker::{Deliver, IoWorker, Watchdog};
 
 const EVENT_READ: i64 = 1;
 const EVENT_WRITE: i64 = 2;
@@ -407,6 +407,7 @@ impl Selector {
         let mut ready = std::mem::take(&mut self.pending);
         if self.guest {
             if let Some(w) = &self.worker {
+                w.note_progress();
                 if let Some(err) = w.take_result(&mut ready) {
                     return Err(os_error(err));
                 }
@@ -522,6 +523,44 @@ impl Selector {
             Some(w) => w.request_wakeup().map_err(os_error),
             None => Ok(false),
         }
+    }
+
+    /// Install (or with `threshold=0`, remove) the stuck-tick watchdog: when no
+    /// loop iteration starts for `threshold` seconds while the host holds the
+    /// chain, the worker calls `hook(probe)` once, from the worker thread.
+    #[pyo3(signature = (threshold, hook=None, probe=None))]
+    fn set_watchdog(
+        &mut self,
+        threshold: f64,
+        hook: Option<Py<PyAny>>,
+        probe: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
+        let poller = Arc::clone(self.live_poller()?);
+        let worker = self.worker.get_or_insert_with(|| IoWorker::new(poller));
+        let watchdog = match (hook, probe) {
+            (Some(hook), Some(probe)) if threshold > 0.0 => Some(Watchdog {
+                threshold: Duration::from_secs_f64(threshold.min(MAX_TIMEOUT_SECS)),
+                probe: Arc::new(move || {
+                    // SAFETY: a plain C query, valid in any state of the interpreter.
+                    if unsafe { pyo3::ffi::Py_IsInitialized() } == 0 {
+                        return;
+                    }
+                    Python::attach(|py| {
+                        if let Err(err) = hook.call1(py, (probe.clone_ref(py),)) {
+                            err.write_unraisable(py, Some(hook.bind(py)));
+                        }
+                    });
+                }),
+            }),
+            (None, None) => None,
+            _ if threshold <= 0.0 => None,
+            _ => {
+                return Err(PyValueError::new_err(
+                    "set_watchdog needs both hook and probe",
+                ))
+            }
+        };
+        worker.set_watchdog(watchdog).map_err(os_error)
     }
 
     /// Test hook: make the worker's next wait fail with OS error `errno`, as a

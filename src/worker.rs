@@ -32,6 +32,14 @@ pub trait Deliver: Send + 'static {
     fn deliver(self: Box<Self>);
 }
 
+/// The stuck-tick watchdog (see [`IoWorker::set_watchdog`]).
+pub struct Watchdog {
+    /// A tick that has not reached its next `select()` for this long is suspect.
+    pub threshold: Duration,
+    /// Posts the probe to the host (from the worker thread).
+    pub probe: Arc<dyn Fn() + Send + Sync>,
+}
+
 struct Inner {
     handoff: Handoff,
     timeout: Option<Duration>,
@@ -43,6 +51,7 @@ struct Inner {
     alive: bool,
     /// Test hook: make the next wait fail with this OS error number.
     inject_error: Option<i32>,
+    watchdog: Option<Watchdog>,
 }
 
 #[derive(Default)]
@@ -58,6 +67,9 @@ pub struct Shared {
     cond: Condvar,
     poller: Arc<IoPoller>,
     pub counters: Counters,
+    /// Bumped by the host at every guest-mode `select()`, i.e. once per loop
+    /// iteration; the watchdog reads it to tell a tick that is stuck.
+    progress: AtomicU64,
 }
 
 impl Shared {
@@ -121,10 +133,12 @@ impl IoWorker {
                 error: None,
                 alive: false,
                 inject_error: None,
+                watchdog: None,
             }),
             cond: Condvar::new(),
             poller,
             counters: Counters::default(),
+            progress: AtomicU64::new(0),
         });
         IoWorker {
             shared,
@@ -221,6 +235,32 @@ impl IoWorker {
         true
     }
 
+    /// Host thread: one more loop iteration has started (cheap: one atomic add).
+    pub fn note_progress(&self) {
+        self.shared.progress.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Watch for a tick that stops making progress while the host holds the
+    /// chain. The usual cause is a guest task that called a blocking host
+    /// function running a nested host loop (`dialog.exec()`): the host keeps
+    /// running, the guest is frozen inside the tick. When the progress counter
+    /// has not moved for `threshold`, the worker calls `probe` once; the probe
+    /// (posted to the host) tells whether it ran *inside* the tick, i.e. from a
+    /// nested host loop, and reports it. Without a watchdog the parked worker
+    /// sleeps with no timeout.
+    pub fn set_watchdog(&mut self, watchdog: Option<Watchdog>) -> io::Result<()> {
+        if self.thread.is_none() && watchdog.is_some() && !self.shared.lock().handoff.is_closed() {
+            self.spawn()?;
+        }
+        let old = {
+            let mut g = self.shared.lock();
+            std::mem::replace(&mut g.watchdog, watchdog)
+        };
+        self.shared.cond.notify_all();
+        drop(old);
+        Ok(())
+    }
+
     /// Test hook: the next wait fails with OS error `errno` instead of waiting.
     pub fn inject_wait_error(&self, errno: i32) {
         self.shared.lock().inject_error = Some(errno);
@@ -260,6 +300,9 @@ impl Drop for IoWorker {
 fn worker_main(shared: &Shared) {
     let mut events = IoPoller::new_events();
     let mut ready = Vec::new();
+    // Watchdog bookkeeping: the last progress value seen, since when, and
+    // whether that value was already probed (one probe per stuck tick).
+    let mut seen = (u64::MAX, Instant::now(), false);
     loop {
         let (timeout, injected) = {
             let mut g = shared.lock();
@@ -270,7 +313,32 @@ fn worker_main(shared: &Shared) {
                 if matches!(g.handoff.state(), State::WorkerTurn { .. }) && g.job.is_some() {
                     break (g.timeout, g.inject_error.take());
                 }
-                g = shared.cond.wait(g).unwrap_or_else(|e| e.into_inner());
+                let Some(threshold) = g.watchdog.as_ref().map(|w| w.threshold) else {
+                    g = shared.cond.wait(g).unwrap_or_else(|e| e.into_inner());
+                    continue;
+                };
+                g = shared
+                    .cond
+                    .wait_timeout(g, threshold / 2)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+                let now = Instant::now();
+                let progress = shared.progress.load(Ordering::Relaxed);
+                if progress != seen.0 {
+                    seen = (progress, now, false);
+                } else if !seen.2
+                    && now - seen.1 >= threshold
+                    && g.handoff.state() == State::HostTurn
+                {
+                    seen.2 = true;
+                    if let Some(probe) = g.watchdog.as_ref().map(|w| Arc::clone(&w.probe)) {
+                        // The probe takes the GIL: never hold the mutex meanwhile.
+                        drop(g);
+                        probe();
+                        drop(probe);
+                        g = shared.lock();
+                    }
+                }
             }
         };
         shared.counters.waits.fetch_add(1, Ordering::Relaxed);
@@ -378,6 +446,34 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(rx.try_recv().is_err(), "a closed worker must not deliver");
         assert!(shutdown_all(Duration::from_secs(1)) == 0);
+    }
+
+    #[test]
+    fn watchdog_probes_once_per_stuck_tick() {
+        let mut w = worker();
+        let (tx, rx) = mpsc::channel::<()>();
+        let tx = Mutex::new(tx);
+        w.set_watchdog(Some(Watchdog {
+            threshold: Duration::from_millis(40),
+            probe: Arc::new(move || {
+                let _ = tx.lock().unwrap().send(());
+            }),
+        }))
+        .unwrap();
+        // No progress: exactly one probe, however long it stays stuck.
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+        // Progress, then stuck again: one more probe.
+        w.note_progress();
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        // Steady progress: no probe.
+        for _ in 0..20 {
+            w.note_progress();
+            thread::sleep(Duration::from_millis(10));
+        }
+        w.set_watchdog(None).unwrap();
+        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+        assert!(w.close(Duration::from_secs(5)));
     }
 
     #[test]

@@ -43,6 +43,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 import warnings
 from asyncio import events
 from typing import Any, Callable, Optional
@@ -57,6 +58,16 @@ _MAX_TIMEOUT = 24 * 3600
 DEFAULT_TIME_SLICE = 0.002
 #: Default inline wait (see GuestEventLoop.guest_inline_wait).
 DEFAULT_INLINE_WAIT = 0.001
+
+#: Default threshold of the nested-host-loop check (GuestEventLoop.guest_nested_loop_check).
+DEFAULT_NESTED_LOOP_CHECK = 0.5
+
+_NESTED_LOOP_MESSAGE = (
+    "asyncio_guest: a guest task made a blocking call that runs a nested host event loop "
+    "(a modal dialog's exec(), ShowModal() or wait_window()?) in the middle of a loop "
+    "iteration. Every other guest task is frozen until it returns. Use "
+    "`result = await asyncio_guest.modal(fn, *args)` instead. The blocking call is here:\n"
+)
 
 #: Returned by a batch when the loop was stopped.
 _STOPPED = object()
@@ -133,6 +144,9 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         #: Longest wait for more I/O on the host thread after an iteration
         #: that saw I/O, before handing the wait to the worker. 0 disables it.
         self.guest_inline_wait = DEFAULT_INLINE_WAIT
+        #: Report a loop iteration stuck this long in a nested host loop (a
+        #: blocking dialog call from a task); 0 disables the check.
+        self.guest_nested_loop_check = DEFAULT_NESTED_LOOP_CHECK
 
     # ------------------------------------------------------------------
     # Blocking use: the minimal built-in host on the calling thread.
@@ -250,6 +264,10 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_epoch += 1
         self._guest_active = True
         _active[thread_id] = self
+        if self.guest_nested_loop_check > 0:
+            self._selector.set_watchdog(
+                self.guest_nested_loop_check, run_sync_soon_threadsafe, self._guest_probe
+            )
         try:
             run_sync_soon_not_threadsafe(_Link(self, self._guest_epoch))
         except BaseException:
@@ -371,6 +389,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_active = False
         self._guest_epoch += 1
         self._guest_remove_wakers()
+        self._selector.set_watchdog(0)
         self._guest_on_stop = None
         self._guest_threadsafe = self._guest_not_threadsafe = None
         if _active.get(self._thread_id) is self:  # type: ignore[arg-type]
@@ -389,6 +408,16 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             sys.set_asyncgen_hooks(*self._guest_old_agen_hooks)
         self._guest_host_loop = None
         self._set_coroutine_origin_tracking(False)
+
+    def _guest_probe(self) -> None:
+        """Posted by the worker's watchdog when an iteration stopped progressing.
+
+        If it runs while that iteration is still on the stack, the host is
+        running its loop from *inside* guest code: a nested host loop.
+        """
+        if self._guest_active and self._guest_in_tick:
+            stack = "".join(traceback.format_stack()[:-1])
+            self.call_exception_handler({"message": _NESTED_LOOP_MESSAGE + stack})
 
     def _guest_link_dropped(self, epoch: int) -> None:
         """A link was garbage-collected without being run: the host abandoned us."""

@@ -4,6 +4,7 @@ made from a task, while every other task keeps running."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import time
 
@@ -72,3 +73,29 @@ def test_modal_rejects_non_callables() -> None:
 
     with pytest.raises(TypeError, match="fn must be callable"):
         trivial_guest_run(main)
+
+
+def test_direct_blocking_call_in_a_task_is_reported_loudly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without modal(): the nested loop freezes the guest; the watchdog names
+    the blocking call, and the loop works normally once it returns."""
+
+    async def main(host: TrivialHost) -> str:
+        loop = asyncio.get_running_loop()
+        # A shorter threshold than the default 0.5 s, to keep the test quick.
+        loop._selector.set_watchdog(  # type: ignore[attr-defined]
+            0.2,
+            host.run_sync_soon_threadsafe,
+            loop._guest_probe,  # type: ignore[attr-defined]
+        )
+        result = nested_host_loop(host, 1.0)  # blocking, inside the task
+        await asyncio.sleep(0.01)  # the loop still works afterwards
+        return result
+
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        assert trivial_guest_run(main, pass_host=True) == "dialog closed"
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("nested host event loop" in m and "nested_host_loop" in m for m in messages), (
+        messages
+    )

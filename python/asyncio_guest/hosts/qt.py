@@ -1,0 +1,226 @@
+"""Qt host for PyQt5, PyQt6 and PySide6: guest ticks are posted events to a receiver object.
+
+Posting (see docs/hosts-b.md): both hooks append the callable to a FIFO, then
+``QCoreApplication.postEvent`` a plain event of one custom registered type to a receiver
+``QObject`` that lives on the GUI thread; each delivered event pops and runs the *oldest*
+callable, so events and callables stay paired and order is append order.
+
+* ``postEvent`` is documented thread-safe and always queues, also from the GUI thread.  A
+  signal is never used: emitting one with the default AutoConnection from the GUI thread calls
+  the slot inline, which would recurse into the guest tick (trio#1551).
+* The event object carries no Python state (the callable is in the FIFO), so nothing depends on
+  a binding keeping a Python wrapper alive after Qt took ownership of the event.
+* Priority ``Qt.LowEventPriority`` (-1): posted events are ordered by priority, then FIFO.
+  At low priority a guest tick never overtakes queued signal/slot calls or other normal posted
+  events, and stays FIFO with the widgets' repaint requests (Qt posts ``UpdateRequest`` at low
+  priority too), so a guest that keeps itself busy cannot starve painting.  Input, timers and
+  socket notifiers come from the event dispatcher, not this queue, and are not affected.
+* There is no cheaper same-thread path that still queues (a 0 ms ``QTimer`` costs more than a
+  posted event), so ``run_sync_soon_not_threadsafe`` is the same hook.
+
+Modal dialogs: ``QDialog.exec()`` runs a nested event loop that delivers posted events, so with
+``await asyncio_guest.modal(dialog.exec)`` the guest keeps running while the dialog is open.
+
+Lifetime: while a guest runs, ``setQuitOnLastWindowClosed(False)`` is in force, so closing the
+last window cannot end the event loop under a live guest (the run would be abandoned);
+:func:`run` instead cancels the main task on ``lastWindowClosed``.  The host loop is a
+``QEventLoop`` of its own, so :meth:`QtHost.stop` ends exactly that loop and never quits an
+application loop the caller runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+from collections import deque
+from types import ModuleType
+from typing import Any, Awaitable, Callable, Optional, TypeVar
+
+from asyncio_guest.hosts._base import run_on_host
+
+__all__ = ["BINDINGS", "PRIORITY", "QtHost", "load_binding", "run"]
+
+T = TypeVar("T")
+
+#: Supported bindings, in the order they are tried when none is chosen or imported.
+BINDINGS = ("PySide6", "PyQt6", "PyQt5")
+
+#: ``Qt.LowEventPriority``; every binding takes the priority of ``postEvent`` as an int.
+PRIORITY = -1
+
+
+def load_binding(binding: Optional[str] = None) -> ModuleType:
+    """Return the ``QtCore`` module of the binding to use.
+
+    ``binding`` if given (one of :data:`BINDINGS`), else a binding the process already
+    imported, else ``$QT_API`` (the qtpy convention: ``pyside6``, ``pyqt6``, ``pyqt5``), else
+    the first of :data:`BINDINGS` that imports.
+    """
+    if binding is not None:
+        if binding not in BINDINGS:
+            raise ValueError(f"binding must be one of {BINDINGS}, got {binding!r}")
+        return importlib.import_module(binding + ".QtCore")
+    for name in BINDINGS:
+        if name + ".QtCore" in sys.modules:
+            return sys.modules[name + ".QtCore"]
+    wanted = os.environ.get("QT_API", "").lower()
+    for name in BINDINGS:
+        if name.lower() == wanted:
+            return importlib.import_module(name + ".QtCore")
+    errors = []
+    for name in BINDINGS:
+        try:
+            return importlib.import_module(name + ".QtCore")
+        except ImportError as exc:
+            errors.append(f"{name}: {exc}")
+    raise ImportError("no Qt binding could be imported (" + "; ".join(errors) + ")")
+
+
+def _exec(obj: Any) -> int:
+    # PyQt5 spells it exec_ (exec was a keyword in Python 2); PyQt6 only has exec.
+    method = getattr(obj, "exec", None) or obj.exec_
+    return int(method())
+
+
+class QtHost:
+    """Host adapter for the ``QCoreApplication`` (or ``QApplication``) of this process."""
+
+    host_uses_signal_set_wakeup_fd = False
+
+    def __init__(self, binding: Optional[str] = None, priority: int = PRIORITY) -> None:
+        if not isinstance(priority, int):
+            raise TypeError(f"priority must be an int (a Qt event priority), got {priority!r}")
+        self.QtCore = QtCore = load_binding(binding)
+        self.binding: str = QtCore.__name__.split(".")[0]
+        app = QtCore.QCoreApplication.instance()
+        if app is None:
+            raise RuntimeError("create the QApplication (or QCoreApplication) first")
+        if QtCore.QThread.currentThread() != app.thread():
+            raise RuntimeError("QtHost must be created on the thread of the QApplication")
+        self.app = app
+        self.priority = priority
+        self._type = QtCore.QEvent.Type(QtCore.QEvent.registerEventType())
+        self._queue: deque[Callable[[], object]] = deque()
+        self._lock = threading.Lock()
+        self._closed = False
+        self._error: Optional[BaseException] = None
+        self._loop: Any = None
+        host = self
+
+        class _Receiver(QtCore.QObject):  # type: ignore[misc, name-defined]
+            def event(self, ev: Any) -> bool:
+                if ev.type() == host._type:
+                    host._dispatch()
+                    return True
+                return bool(super().event(ev))
+
+        # Created here, so it lives on the GUI thread: its events are delivered there.
+        self._receiver = _Receiver()
+        self._old_quit_on_last = self._set_quit_on_last_window_closed(False)
+
+    def _set_quit_on_last_window_closed(self, value: Optional[bool]) -> Optional[bool]:
+        # Only QGuiApplication has the setting; a QCoreApplication has no windows to close.
+        if value is None or not hasattr(self.app, "setQuitOnLastWindowClosed"):
+            return None
+        old = bool(self.app.quitOnLastWindowClosed())
+        self.app.setQuitOnLastWindowClosed(value)
+        return old
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            if not self._queue:  # close() dropped it
+                return
+            fn = self._queue.popleft()
+        try:
+            fn()
+        except Exception:
+            # An exception escaping a virtual method makes PyQt call qFatal() (abort); the
+            # guest's own callables do not raise, so this is a host-side bug: report it.
+            sys.excepthook(*sys.exc_info())
+        except BaseException as exc:
+            # KeyboardInterrupt / SystemExit: end the host loop and re-raise from mainloop().
+            self._error = exc
+            if self._loop is not None:
+                self._loop.exit(1)
+
+    def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the Qt host is closed; the callback cannot run")
+            # Append first: the event may be delivered before postEvent even returns.
+            self._queue.append(fn)
+        self.QtCore.QCoreApplication.postEvent(
+            self._receiver, self.QtCore.QEvent(self._type), self.priority
+        )
+
+    run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
+
+    def mainloop(self) -> None:
+        self._loop = self.QtCore.QEventLoop()
+        try:
+            _exec(self._loop)
+        finally:
+            self._loop = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.exit(0)
+
+    def close(self) -> None:
+        """Forget queued callables, restore ``quitOnLastWindowClosed``, drop the receiver."""
+        with self._lock:
+            self._closed = True
+            self._queue.clear()
+        self._set_quit_on_last_window_closed(self._old_quit_on_last)
+        self._old_quit_on_last = None
+        # deleteLater would need the loop again; Qt drops pending events of a deleted object.
+        self.QtCore.QCoreApplication.removePostedEvents(self._receiver, self._type)
+        self._receiver.setParent(None)
+        self._receiver = None
+
+
+def run(
+    async_fn: Callable[..., Awaitable[T]],
+    *args: Any,
+    binding: Optional[str] = None,
+    priority: int = PRIORITY,
+    **kwargs: Any,
+) -> T:
+    """Run ``async_fn(*args)`` as a guest of Qt and return its result.
+
+    Adopts the existing ``QApplication`` or creates one (kept for the process: Qt allows one
+    per process and PyQt/PySide do not support re-creating it reliably).  Closing the last
+    window cancels the main task, so the guest ends cleanly instead of being abandoned.
+    """
+    QtCore = load_binding(binding)
+    if QtCore.QCoreApplication.instance() is None:
+        QtWidgets = importlib.import_module(QtCore.__name__.split(".")[0] + ".QtWidgets")
+        app = QtWidgets.QApplication(sys.argv[:1])
+        _apps.append(app)  # keep it alive: a collected QApplication takes every widget down
+    host = QtHost(QtCore.__name__.split(".")[0], priority)
+
+    async def main() -> T:
+        import asyncio
+
+        task = asyncio.current_task()
+        signal = getattr(host.app, "lastWindowClosed", None)
+        if task is None or signal is None:
+            return await async_fn(*args)
+        signal.connect(task.cancel)
+        try:
+            return await async_fn(*args)
+        finally:
+            signal.disconnect(task.cancel)
+
+    try:
+        return run_on_host(host, main, **kwargs)
+    finally:
+        host.close()
+
+
+_apps: list[Any] = []
