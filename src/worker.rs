@@ -490,6 +490,52 @@ mod tests {
         assert!(w.close(Duration::from_secs(5)));
     }
 
+    /// Two threads at once: the host arms and receives, another thread requests
+    /// wakeups at random moments (as host callbacks would). Every arm must be
+    /// delivered exactly once, whatever the interleaving, and the worker must
+    /// never be armed twice.
+    #[test]
+    fn concurrent_wakeups_never_lose_or_duplicate_a_delivery() {
+        use std::sync::atomic::AtomicBool;
+        let w = Arc::new(Mutex::new(worker()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let waker = {
+            let (w, stop) = (Arc::clone(&w), Arc::clone(&stop));
+            thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    // try_lock: the host thread holds the worker while arming.
+                    if let Ok(w) = w.try_lock() {
+                        let _ = w.request_wakeup();
+                    }
+                    n += 1;
+                    if n % 7 == 0 {
+                        thread::sleep(Duration::from_micros(50));
+                    }
+                }
+            })
+        };
+        for i in 0..2000u64 {
+            let (tx, rx) = mpsc::channel();
+            // Mix timeouts: none (only a wakeup ends it), zero, short.
+            let timeout = match i % 3 {
+                0 => Some(Duration::from_millis(2)),
+                1 => Some(Duration::ZERO),
+                _ => Some(Duration::from_millis(50)),
+            };
+            w.lock()
+                .unwrap()
+                .arm(timeout, Box::new(Send1(tx)))
+                .expect("armed twice");
+            rx.recv_timeout(Duration::from_secs(5))
+                .expect("delivery lost");
+            assert!(rx.try_recv().is_err(), "delivered twice");
+        }
+        stop.store(true, Ordering::Relaxed);
+        waker.join().unwrap();
+        assert!(w.lock().unwrap().close(Duration::from_secs(5)));
+    }
+
     /// Many hand-offs in a row, host and worker on different threads: every arm
     /// produces exactly one delivery, in order.
     #[test]
