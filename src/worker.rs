@@ -509,7 +509,7 @@ mod tests {
                         let _ = w.request_wakeup();
                     }
                     n += 1;
-                    if n % 7 == 0 {
+                    if n.is_multiple_of(7) {
                         thread::sleep(Duration::from_micros(50));
                     }
                 }
