@@ -23,9 +23,10 @@ Modal dialogs: ``QDialog.exec()`` runs a nested event loop that delivers posted 
 
 Lifetime: while a guest runs, ``setQuitOnLastWindowClosed(False)`` is in force, so closing the
 last window cannot end the event loop under a live guest (the run would be abandoned);
-:func:`run` instead cancels the main task on ``lastWindowClosed``.  The host loop is a
-``QEventLoop`` of its own, so :meth:`QtHost.stop` ends exactly that loop and never quits an
-application loop the caller runs.
+:func:`run` instead cancels the main task on ``lastWindowClosed``.  The host loop is the
+application loop (``app.exec()``) when no Qt loop runs yet, since Qt emits ``lastWindowClosed``
+only inside ``exec()``; when called from inside a running loop it is a ``QEventLoop`` of its
+own, so :meth:`QtHost.stop` never ends a loop the caller runs.
 """
 
 from __future__ import annotations
@@ -158,7 +159,14 @@ class QtHost:
     run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
 
     def mainloop(self) -> None:
-        self._loop = self.QtCore.QEventLoop()
+        if self.QtCore.QThread.currentThread().loopLevel() == 0:
+            # No loop runs yet: run the application loop itself, because Qt emits
+            # lastWindowClosed only while QCoreApplication::exec() runs.
+            self._loop = self.app
+        else:
+            # Called from inside a running loop (a slot, a dialog): a nested loop of our own,
+            # so stop() cannot end the caller's loops.
+            self._loop = self.QtCore.QEventLoop()
         try:
             _exec(self._loop)
         finally:
