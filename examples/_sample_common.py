@@ -92,6 +92,8 @@ class DemoServer:
         self.chunk_size = chunk_size
         self.delay = delay
         self._writers: set[asyncio.StreamWriter] = set()
+        self._handlers: set[asyncio.Task[object]] = set()
+        self._closing = False
         sock = server.sockets[0]
         self.host, self.port = sock.getsockname()[:2]
 
@@ -100,6 +102,9 @@ class DemoServer:
         return f"http://{self.host}:{self.port}/data"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)  # type: ignore[arg-type]
         self._writers.add(writer)
         try:
             request_line = await reader.readline()
@@ -127,7 +132,14 @@ class DemoServer:
                     await asyncio.sleep(self.delay)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass  # the client went away (e.g. a cancelled download): nothing to report
+        except asyncio.CancelledError:
+            # Cancelled by aclose(): end normally, because asyncio's stream server callback
+            # (3.9-3.11) calls task.exception() on its handler task and would log a
+            # CancelledError as an "Exception in callback".
+            if not self._closing:
+                raise
         finally:
+            self._handlers.discard(task)  # type: ignore[arg-type]
             self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(ConnectionError):
@@ -135,16 +147,15 @@ class DemoServer:
 
     async def aclose(self) -> None:
         """Stop listening and close every open connection."""
+        self._closing = True
         self._server.close()
-        for writer in list(self._writers):
-            writer.close()
+        handlers = list(self._handlers)
+        for task in handlers:
+            task.cancel()
+        # Wait for the handlers' ``finally`` blocks, so no transport outlives the server
+        # (before 3.12 the server's wait_closed() does not wait for them).
+        await asyncio.gather(*handlers, return_exceptions=True)
         await self._server.wait_closed()
-        # Before 3.12 wait_closed() does not wait for the handlers; give them a moment to
-        # finish their ``finally`` blocks so no transport outlives the server.
-        for _ in range(10):
-            if not self._writers:
-                break
-            await asyncio.sleep(0)
 
     async def __aenter__(self) -> DemoServer:
         return self

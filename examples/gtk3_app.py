@@ -24,6 +24,7 @@ from gi.repository import Gdk, GLib, Gtk  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _sample_common as common  # noqa: E402
+
 import asyncio_guest  # noqa: E402
 from asyncio_guest.hosts import gtk as gtk_host  # noqa: E402
 

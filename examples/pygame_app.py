@@ -23,6 +23,7 @@ import pygame
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _sample_common as common
+
 import asyncio_guest
 from asyncio_guest.hosts._base import run_on_host
 from asyncio_guest.hosts.pygame import PygameHost

@@ -21,6 +21,7 @@ from typing import Optional
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import _sample_common as common
+
 import asyncio_guest
 from asyncio_guest.hosts import tkinter as tk_host
 
