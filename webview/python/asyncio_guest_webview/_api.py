@@ -102,10 +102,12 @@ class Webview:
 
     def navigate(self, url: str) -> None:
         self._native.navigate(url)
+        self._bridge.page_loading()
 
     def set_html(self, html: str) -> None:
         """Load ``html`` as the page (no network involved)."""
         self._native.set_html(html)
+        self._bridge.page_loading()
 
     def init(self, source: str) -> None:
         """Run ``source`` at the start of every page load, before the page's own scripts."""
@@ -120,8 +122,9 @@ class Webview:
 
         The value of the last expression is returned; a Promise is awaited first.
         A JS exception raises :class:`~asyncio_guest_webview.JavaScriptError`.  Must be
-        awaited inside ``run()``, once a page is loaded (before that the library drops
-        scripts, and this would wait until the window closes).
+        awaited inside ``run()``.  It waits until the current page has loaded (the
+        library drops scripts before that); with no page at all it waits until the
+        window closes.
         """
         return await self._bridge.evaluate(source)
 

@@ -52,6 +52,8 @@ _ERROR_KEY = "__asyncio_guest_error__"
 #:   rejection values (from user code calling ``return_`` itself) pass through untouched.
 #: * ``evaluate(key, source)``: run ``source`` with indirect (global) ``eval``, await it if
 #:   it is a Promise, and report ``[key, ok, json_or_message, error_name]`` back.
+#: * Report ``['ready']`` once the document has loaded, so ``evaluate()`` knows its
+#:   script will not be dropped or run in a document about to be replaced.
 CLIENT_JS = (
     r"""
 (function () {
@@ -98,6 +100,13 @@ CLIENT_JS = (
         });
     }
   };
+  // Tell Python this document can run evaluate() (see Bridge.page_loading).
+  function ready() { window[REPLY]('ready'); }
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', ready);
+  } else {
+    ready();
+  }
 })();
 """
     # str.replace, not % or format: the JS is full of braces and percent signs.
@@ -171,6 +180,11 @@ class Bridge:
         self._keys = itertools.count(1)
         self._loop: Optional[asyncio.AbstractEventLoop] = None
         self._closing = False
+        #: True once the current document reported ``ready`` (see :meth:`page_loading`).
+        self._page_ready = False
+        self._ready_waiters: list[asyncio.Future[None]] = []
+        #: Evaluations already sent to the current document.
+        self._sent: set[str] = set()
 
     # ------------------------------------------------------------------ state
 
@@ -330,24 +344,62 @@ class Bridge:
             )
         if self._closing:
             raise RuntimeError("evaluate(): the webview is shutting down")
+        while not self._page_ready:
+            # Before a document has loaded the library drops scripts (or they would run
+            # in the document that is being replaced): wait for the page's "ready".
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._ready_waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._ready_waiters:
+                    self._ready_waiters.remove(waiter)
         key = str(next(self._keys))
         future: asyncio.Future[Any] = loop.create_future()
         self._evaluations[key] = future
         try:
             args = f"{json.dumps(key)}, {json.dumps(source)}"
             self._native.eval(f"window.__asyncio_guest_webview__.evaluate({args})")
+            self._sent.add(key)
             return await future
         finally:
             self._evaluations.pop(key, None)
+            self._sent.discard(key)
+
+    def page_loading(self) -> None:
+        """A new document is being loaded (``set_html``/``navigate``): hold ``evaluate()``.
+
+        Evaluations already sent to the old document fail, since that document and its
+        pending work go away; new ones wait for the new document's ``ready``.
+        """
+        self._page_ready = False
+        for key in list(self._sent):
+            future = self._evaluations.get(key)
+            if future is not None and not future.done():
+                future.set_exception(
+                    JavaScriptError("Error", "the page was replaced before evaluate() finished")
+                )
+        self._sent.clear()
+
+    def _on_ready(self) -> None:
+        self._page_ready = True
+        for waiter in self._ready_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._ready_waiters.clear()
 
     def on_reply(self, seq: str, req: str) -> None:
         """The raw callback for :data:`REPLY_BINDING`."""
         # Settle the page-side Promise of the report call itself first.
         self._settle(seq, 0, "")
         try:
-            key, ok, payload, error_name = json.loads(req)
-        except ValueError:
-            return
+            message = json.loads(req)
+            if message == ["ready"]:
+                self._on_ready()
+                return
+            key, ok, payload, error_name = message
+        except (ValueError, TypeError):
+            return  # not one of ours (page code calling the reserved name)
         future = self._evaluations.get(str(key))
         if future is None or future.done():
             return  # the awaiting task was cancelled meanwhile
@@ -373,7 +425,7 @@ class Bridge:
         done-callback rejects its Promise with ``CancelledError``.
         """
         self._closing = True
-        for future in list(self._evaluations.values()):
+        for future in [*self._evaluations.values(), *self._ready_waiters]:
             future.cancel()
         for task in list(self._calls.values()):
             task.cancel()

@@ -27,7 +27,6 @@ import asyncio
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from asyncio_guest.hosts import run_on_host
-
 from asyncio_guest_webview._api import Webview
 
 __all__ = ["WebviewHost", "run", "run_bridge"]

@@ -1,0 +1,29 @@
+"""Skip the webview tests, with the reason, where they cannot run (see harness.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Optional
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _skip_reason(needs_display: bool) -> Optional[str]:
+    if importlib.util.find_spec("asyncio_guest_webview") is None:
+        return "asyncio_guest_webview is not installed (scripts/install-webview.sh)"
+    if needs_display and not os.environ.get("DISPLAY"):
+        return "no X display: run under `xvfb-run -a`"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if not str(item.fspath).startswith(HERE):
+            continue
+        # Tests named test_no_display_* check behaviour without a display on purpose.
+        reason = _skip_reason(needs_display=not item.name.startswith("test_no_display"))
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
