@@ -54,14 +54,18 @@ class TkGuestEventLoop(GuestEventLoop):
             stopped.append(exc)
             host.stop()
 
-        self._guest_begin(host.run_sync_soon_threadsafe, host.run_sync_soon_not_threadsafe, on_stop)
         try:
-            host.mainloop()
+            self._guest_begin(
+                host.run_sync_soon_threadsafe, host.run_sync_soon_not_threadsafe, on_stop
+            )
+            try:
+                host.mainloop()
+            finally:
+                # A no-op after a normal stop; after an exception out of the Tk
+                # loop itself (KeyboardInterrupt) it ends the run and leaves the
+                # loop reusable, as the stock loop does.
+                self._guest_end()
         finally:
-            # A no-op after a normal stop; after an exception out of the Tk
-            # loop itself (KeyboardInterrupt) it ends the run and leaves the
-            # loop reusable, as the stock loop does.
-            self._guest_end()
             host.close()
             # One Tcl command per TkHost; do not let thousands pile up.
             host.root.deletecommand(host._cmd)
