@@ -129,6 +129,15 @@ impl IoPoller {
         self.poller.notify()
     }
 
+    /// The OS poller's own descriptor (epoll / kqueue), readable whenever a
+    /// registered source is ready or after `notify`. Hosts that can watch a
+    /// descriptor on their own thread use it instead of the worker thread.
+    #[cfg(unix)]
+    pub fn raw_fd(&self) -> RawSource {
+        use std::os::unix::io::AsRawFd;
+        self.poller.as_raw_fd()
+    }
+
     pub fn is_oneshot(&self) -> bool {
         self.mode == PollMode::Oneshot
     }
@@ -239,6 +248,44 @@ mod tests {
                 writable: true
             }]
         );
+    }
+
+    /// What the thread-free mode relies on: the poller's own fd is readable
+    /// when a source is ready and after notify, and a zero-timeout wait clears it.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn the_poller_fd_itself_signals_readiness_and_notify() {
+        fn readable(fd: RawSource) -> bool {
+            let mut pfd = libc_pollfd {
+                fd,
+                events: 1,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd struct, count 1, zero timeout.
+            unsafe { poll(&mut pfd, 1, 0) == 1 && pfd.revents & 1 != 0 }
+        }
+        #[repr(C)]
+        struct libc_pollfd {
+            fd: i32,
+            events: i16,
+            revents: i16,
+        }
+        extern "C" {
+            fn poll(fds: *mut libc_pollfd, nfds: u64, timeout: i32) -> i32;
+        }
+        let p = IoPoller::new().unwrap();
+        let mut ev = IoPoller::new_events();
+        assert!(!readable(p.raw_fd()));
+        p.notify().unwrap();
+        assert!(readable(p.raw_fd()));
+        let mut out = Vec::new();
+        p.wait(&mut ev, Some(Duration::ZERO), &mut out).unwrap();
+        assert!(out.is_empty() && !readable(p.raw_fd()));
+        let (mut a, b) = UnixStream::pair().unwrap();
+        p.add(b.as_raw_fd(), 5, true, false).unwrap();
+        a.write_all(b"!").unwrap();
+        assert!(readable(p.raw_fd()));
+        p.delete(b.as_raw_fd()).unwrap();
     }
 
     #[test]

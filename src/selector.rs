@@ -582,6 +582,28 @@ impl Selector {
         }
     }
 
+    /// The OS poller's descriptor, for hosts that watch it themselves
+    /// (thread-free mode). Raises on platforms without one (Windows IOCP).
+    fn fileno(&self) -> PyResult<i64> {
+        #[cfg(unix)]
+        {
+            Ok(self.live_poller()?.raw_fd() as i64)
+        }
+        #[cfg(not(unix))]
+        {
+            self.live_poller()?;
+            Err(pyo3::exceptions::PyNotImplementedError::new_err(
+                "this platform's poller has no descriptor to watch; use the worker thread",
+            ))
+        }
+    }
+
+    /// Interrupt the poller unconditionally (thread-free mode: the host is
+    /// watching the poller's descriptor, which becomes readable).
+    fn notify(&self) -> PyResult<()> {
+        self.live_poller()?.notify().map_err(os_error)
+    }
+
     /// True while the worker holds the chain (blocked in, or about to start, a wait).
     #[getter]
     fn worker_waiting(&self) -> bool {

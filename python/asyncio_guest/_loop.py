@@ -76,6 +76,8 @@ _STOPPED = object()
 _active: dict[int, GuestEventLoop] = {}
 
 Hook = Callable[[Callable[[], object]], object]
+#: wait_readable(fd, timeout, fn) -> cancel: the thread-free mode's host hook.
+WaitReadable = Callable[[int, Optional[float], Callable[[], object]], Callable[[], object]]
 
 
 class _Link:
@@ -130,6 +132,10 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_threadsafe: Optional[Hook] = None
         self._guest_not_threadsafe: Optional[Hook] = None
         self._guest_on_stop: Optional[Callable[[Optional[BaseException]], None]] = None
+        # Thread-free mode: the host watches the poller's fd itself.
+        self._guest_wait_readable: Optional[WaitReadable] = None
+        self._guest_poller_fd = -1
+        self._guest_cancel_wait: Optional[Callable[[], object]] = None
         # The asyncio loop that was running on this thread when the run
         # started (an asyncio host), or None for a non-asyncio host.
         self._guest_host_loop: Optional[asyncio.AbstractEventLoop] = None
@@ -210,7 +216,10 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
 
     def _guest_wake(self) -> None:
         self._guest_remove_wakers()
-        self._selector.wakeup()
+        if self._guest_wait_readable is not None:
+            self._selector.notify()  # makes the watched poller fd readable
+        else:
+            self._selector.wakeup()
 
     def remove_signal_handler(self, sig: int) -> bool:
         removed: bool = super().remove_signal_handler(sig)
@@ -228,6 +237,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         run_sync_soon_threadsafe: Hook,
         run_sync_soon_not_threadsafe: Hook,
         on_stop: Callable[[Optional[BaseException]], None],
+        wait_readable: Optional[WaitReadable] = None,
     ) -> None:
         """Start driving this loop from a host; the first tick is posted, not run."""
         self._check_closed()
@@ -248,6 +258,14 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_threadsafe = run_sync_soon_threadsafe
         self._guest_not_threadsafe = run_sync_soon_not_threadsafe
         self._guest_on_stop = on_stop
+        self._guest_wait_readable = None
+        if wait_readable is not None:
+            try:
+                self._guest_poller_fd = self._selector.fileno()
+            except NotImplementedError:
+                pass  # no pollable poller fd here (Windows): use the worker thread
+            else:
+                self._guest_wait_readable = wait_readable
         self._thread_id = thread_id
         self._set_coroutine_origin_tracking(self._debug)
         self._guest_old_agen_hooks = sys.get_asyncgen_hooks()
@@ -284,6 +302,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
                 "run_sync_soon_* must queue the callback, never call it inline"
             )
         self._guest_remove_wakers()
+        self._guest_cancel_wait = None  # the host's watch fired: it is over
         host_loop = self._guest_host_loop
         if host_loop is not None:
             # An asyncio host: we are the running loop (and own the asyncgen
@@ -359,7 +378,13 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
                         continue
             self._guest_armed_deadline = deadline
             self._guest_install_wakers()
-            selector.arm(timeout, self._guest_threadsafe, _Link(self, epoch))
+            wait_readable = self._guest_wait_readable
+            if wait_readable is not None:
+                self._guest_cancel_wait = wait_readable(
+                    self._guest_poller_fd, timeout, _Link(self, epoch)
+                )
+            else:
+                selector.arm(timeout, self._guest_threadsafe, _Link(self, epoch))
             return None
 
     def _guest_next_timeout(self) -> tuple[Optional[float], float]:
@@ -389,6 +414,10 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_active = False
         self._guest_epoch += 1
         self._guest_remove_wakers()
+        cancel_wait, self._guest_cancel_wait = self._guest_cancel_wait, None
+        self._guest_wait_readable = None
+        if cancel_wait is not None:
+            cancel_wait()  # the host drops its watch (and the now-stale link)
         self._selector.set_watchdog(0)
         self._guest_on_stop = None
         self._guest_threadsafe = self._guest_not_threadsafe = None

@@ -34,6 +34,7 @@ from asyncio_guest._loop import (
     GuestEventLoop,
     GuestRunAbandoned,
     Hook,
+    WaitReadable,
 )
 
 T = TypeVar("T")
@@ -230,6 +231,7 @@ def start_guest_run(
     debug: Optional[bool] = None,
     time_slice: float = DEFAULT_TIME_SLICE,
     inline_wait: float = DEFAULT_INLINE_WAIT,
+    wait_readable: Optional[WaitReadable] = None,
 ) -> asyncio.Task[T]:
     """Run ``async_fn(*args)`` in a fresh asyncio loop that is a guest of a host loop.
 
@@ -248,6 +250,14 @@ def start_guest_run(
     for more I/O right after an iteration that saw some, which saves a thread
     hop per request/response (0: never wait on the host thread).
 
+    ``wait_readable(fd, timeout, fn) -> cancel`` (optional) enables the
+    thread-free mode for hosts that can watch a file descriptor on their own
+    thread (GLib, Qt, Tornado, Tk on Unix, asyncio): instead of handing the wait
+    to the worker thread, the guest asks the host to call ``fn()`` once, when
+    ``fd`` (the poller's own descriptor) becomes readable or after ``timeout``
+    seconds (None: no timeout), and calls the returned ``cancel()`` if the run
+    ends first. Where the poller has no descriptor (Windows) the worker is used.
+
     Returns the main :class:`asyncio.Task`. No user code has run when this
     returns; the host can already use the loop (``task.get_loop()``) with
     ``create_task``, ``call_soon``, ``call_later`` and ``call_soon_threadsafe``.
@@ -261,6 +271,8 @@ def start_guest_run(
     _check_callable(run_sync_soon_not_threadsafe, "run_sync_soon_not_threadsafe")
     if debug is not None and not isinstance(debug, bool):
         raise TypeError(f"debug must be None or a bool, got {debug!r}")
+    if wait_readable is not None:
+        _check_callable(wait_readable, "wait_readable")
     _check_duration(time_slice, "time_slice")
     _check_duration(inline_wait, "inline_wait")
     from asyncio_guest._loop import _active
@@ -283,7 +295,10 @@ def start_guest_run(
         task.add_done_callback(run.on_main_done)
         run.install_signal_handling()
         loop._guest_begin(
-            run_sync_soon_threadsafe, run_sync_soon_not_threadsafe, run.on_loop_stopped
+            run_sync_soon_threadsafe,
+            run_sync_soon_not_threadsafe,
+            run.on_loop_stopped,
+            wait_readable=wait_readable,
         )
     except BaseException:
         run.restore_signal_handling()

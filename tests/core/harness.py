@@ -117,11 +117,41 @@ def asyncio_host_run(
     *args: Any,
     use_not_threadsafe: bool = True,
     host_main: Optional[Callable[[], Awaitable[None]]] = None,
+    thread_free: bool = False,
 ) -> Any:
-    """Run the guest on a stock asyncio loop as host (two loops, one thread)."""
+    """Run the guest on a stock asyncio loop as host (two loops, one thread).
+
+    With `thread_free`, the host watches the guest poller's fd itself
+    (`wait_readable`), so the guest never uses its worker thread.
+    """
+
+    host_loops: list[asyncio.AbstractEventLoop] = []
+
+    def wait_readable(
+        fd: int, timeout: Optional[float], fn: Callable[[], object]
+    ) -> Callable[[], None]:
+        # Called from inside a guest tick: the *host* loop is the captured one,
+        # not the running one.
+        loop = host_loops[0]
+        timer: Optional[asyncio.TimerHandle] = None
+
+        def fire() -> None:
+            cancel()
+            fn()
+
+        def cancel() -> None:
+            loop.remove_reader(fd)
+            if timer is not None:
+                timer.cancel()
+
+        loop.add_reader(fd, fire)
+        if timeout is not None:
+            timer = loop.call_later(timeout, fire)
+        return cancel
 
     async def host() -> Any:
         loop = asyncio.get_running_loop()
+        host_loops.append(loop)
         done: asyncio.Future[outcome.Outcome] = loop.create_future()
         asyncio_guest.start_guest_run(
             async_fn,
@@ -130,6 +160,7 @@ def asyncio_host_run(
             run_sync_soon_not_threadsafe=loop.call_soon if use_not_threadsafe else None,
             done_callback=done.set_result,
             host_uses_signal_set_wakeup_fd=True,
+            wait_readable=wait_readable if thread_free else None,
         )
         side = asyncio.ensure_future(host_main()) if host_main else None
         result = await asyncio.wait_for(done, 20)

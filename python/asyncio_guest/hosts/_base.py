@@ -33,6 +33,13 @@ class Host(Protocol):
     def stop(self) -> None:
         """Make :meth:`mainloop` return.  Called on the host thread."""
 
+    # Optional (not part of the runtime-checked protocol): a host that can watch
+    # a file descriptor on its own thread may define
+    #     wait_readable(fd, timeout, fn) -> cancel
+    # calling fn() once when fd is readable or after timeout seconds (None: no
+    # timeout), whichever comes first; cancel() drops the watch. run_on_host
+    # then uses the thread-free mode (see start_guest_run).
+
 
 def run_on_host(host: Host, async_fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     """Start ``async_fn(*args)`` as a guest of ``host``, run the host loop, return the result.
@@ -50,6 +57,10 @@ def run_on_host(host: Host, async_fn: Callable[..., Awaitable[T]], *args: Any, *
         host.stop()
 
     kwargs.setdefault("host_uses_signal_set_wakeup_fd", host.host_uses_signal_set_wakeup_fd)
+    # Optional thread-free mode: hosts that can watch a descriptor themselves.
+    wait_readable = getattr(host, "wait_readable", None)
+    if wait_readable is not None:
+        kwargs.setdefault("wait_readable", wait_readable)
     start_guest_run(
         async_fn,
         *args,
