@@ -330,6 +330,8 @@ class SampleController:
         self._closing = False
         #: The outcome of the last download: "done", "cancelled" or "error: ..."; for tests.
         self.last_download: Optional[str] = None
+        #: (received, total) of the current or last download.
+        self.progress: tuple[int, int] = (0, 0)
 
     def _on_count(self, n: int) -> None:
         self.count = n
@@ -377,9 +379,15 @@ class SampleController:
         assert self.server is not None
         self.view.show_status("downloading...", True)
         self.view.show_progress(0, self.server.size)
+        self.progress = (0, self.server.size)
         started = time.perf_counter()
+
+        def on_progress(received: int, total: int) -> None:
+            self.progress = (received, total)
+            self.view.show_progress(received, total)
+
         try:
-            body = await download(self.server.url, self.view.show_progress)
+            body = await download(self.server.url, on_progress)
         except asyncio.CancelledError:
             self.last_download = "cancelled"
             if not self._closing:

@@ -1,0 +1,389 @@
+"""Shared harness for the tkinter / GTK / pygame / Tornado / asyncio host tests.
+
+Toolkits do not all fit in one process (GTK 3 and GTK 4 cannot both be loaded, pygame-ce and
+classic pygame live in different venvs), so each ``test_<host>.py`` runs its scenarios in one
+child interpreter (the test file run as a script) and checks the JSON the child prints.
+
+Child side: a test file builds a :class:`Driver` for its toolkit (how to make the sample
+window, click its buttons, close it, run a host timer and run a guest on the host) and calls
+:func:`child_main`, which runs every scenario below and prints one JSON line.  Scenarios
+use the real sample windows from ``examples/`` and real sockets (the sample's local HTTP
+server).  A watchdog (faulthandler) kills a hung child with its stacks dumped.
+
+Parent side: :func:`run_child` runs the child with a display (starting Xvfb when there is
+no ``DISPLAY``) and returns the parsed results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Optional
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+# Sample sizes for tests: a quick download, and a slow one that is surely still running when
+# Cancel is clicked.
+FAST = {"size": 1 << 20, "chunk_size": 1 << 15, "delay": 0.002}
+SLOW = {"size": 4 << 20, "chunk_size": 1 << 14, "delay": 0.01}
+SPIN_SECONDS = 1.0
+TIMER_MS = 10
+
+
+# --------------------------------------------------------------------------- child side
+
+
+def fd_count() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def thread_count() -> int:
+    # /proc/self/task counts native threads too (the Rust worker is not a Python thread).
+    return len(os.listdir("/proc/self/task"))
+
+
+class Driver:
+    """What a toolkit test provides; see the test files for the implementations."""
+
+    name = "?"
+
+    def make_app(self, **controller_kwargs: Any) -> Any:
+        """A sample window (``examples/<host>_app.py``) with a ``controller`` and ``close()``."""
+        raise NotImplementedError
+
+    def click(self, app: Any, which: str) -> None:
+        """Simulate a click: "download", "cancel", "dialog" or "dialog_ok"."""
+        raise NotImplementedError
+
+    def dialog_open(self, app: Any) -> bool:
+        raise NotImplementedError
+
+    def status_text(self, app: Any) -> str:
+        raise NotImplementedError
+
+    def close_window(self, app: Any) -> None:
+        """Close the window the way the user/window manager does."""
+        raise NotImplementedError
+
+    def destroy_app(self, app: Any) -> None:
+        raise NotImplementedError
+
+    def run_guest(self, app: Any, async_fn: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``async_fn`` as the guest on this toolkit's host (``app`` may be None)."""
+        raise NotImplementedError
+
+    def run_sample(self, app: Any) -> Any:
+        """Run the sample the way its ``main()`` does (guest = ``controller.main``)."""
+        return self.run_guest(app, app.controller.main)
+
+    def call_later(self, app: Any, seconds: float, fn: Callable[[], object]) -> None:
+        """A one-shot host timer."""
+        raise NotImplementedError
+
+    def start_timer(self, app: Any, ms: int, fn: Callable[[], object]) -> Callable[[], None]:
+        """A repeating host timer; returns a function that stops it."""
+        raise NotImplementedError
+
+    def warm_up(self, app: Any) -> None:
+        """Let the toolkit open what it opens lazily before fds/threads are counted."""
+
+
+async def wait_for(cond: Callable[[], object], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+async def _with_sample(app: Any, driver: Callable[[], Awaitable[Any]]) -> Any:
+    """Guest main: the sample's controller beside a test driver task."""
+    ctl = asyncio.ensure_future(app.controller.main())
+    try:
+        await wait_for(lambda: app.controller.server is not None, "the sample server")
+        return await driver()
+    finally:
+        app.close()
+        await ctl
+
+
+def _scenario_download(d: Driver) -> dict[str, Any]:
+    app = d.make_app(**FAST)
+
+    async def drive() -> dict[str, Any]:
+        d.click(app, "download")
+        await wait_for(lambda: app.controller.last_download is not None, "the download")
+        task = app.controller.download_task
+        return {
+            "outcome": app.controller.last_download,
+            "bytes": len(task.result()) if task is not None and not task.cancelled() else -1,
+            "expected": FAST["size"],
+            "status": d.status_text(app),
+        }
+
+    try:
+        return d.run_guest(app, lambda: _with_sample(app, drive))  # type: ignore[no-any-return]
+    finally:
+        d.destroy_app(app)
+
+
+def _scenario_cancel(d: Driver) -> dict[str, Any]:
+    app = d.make_app(**SLOW)
+
+    async def drive() -> dict[str, Any]:
+        d.click(app, "download")
+        await wait_for(lambda: app.controller.progress[0] > 0, "download progress")
+        d.click(app, "cancel")
+        await wait_for(lambda: app.controller.last_download is not None, "the cancellation")
+        await asyncio.sleep(0.05)  # let the status update land
+        return {
+            "outcome": app.controller.last_download,
+            "received": app.controller.progress[0],
+            "total": app.controller.progress[1],
+            "status": d.status_text(app),
+        }
+
+    try:
+        return d.run_guest(app, lambda: _with_sample(app, drive))  # type: ignore[no-any-return]
+    finally:
+        d.destroy_app(app)
+
+
+def _scenario_modal(d: Driver) -> dict[str, Any]:
+    app = d.make_app(**FAST)
+
+    async def drive() -> dict[str, Any]:
+        d.click(app, "dialog")
+        await wait_for(lambda: d.dialog_open(app), "the dialog to open")
+        before = app.controller.count
+        await asyncio.sleep(0.6)
+        after = app.controller.count
+        still_open = d.dialog_open(app)
+        d.click(app, "dialog_ok")
+        await wait_for(lambda: app.dialog_result is not None, "the dialog result")
+        return {
+            "count_before": before,
+            "count_after": after,
+            "open_while_counting": still_open,
+            "result": app.dialog_result,
+        }
+
+    try:
+        return d.run_guest(app, lambda: _with_sample(app, drive))  # type: ignore[no-any-return]
+    finally:
+        d.destroy_app(app)
+
+
+def _scenario_cadence(d: Driver) -> dict[str, Any]:
+    """A host timer every TIMER_MS while a guest task spins on sleep(0)."""
+    app = d.make_app(**FAST)
+    stamps: list[float] = []
+
+    async def spin() -> int:
+        stop = d.start_timer(app, TIMER_MS, lambda: stamps.append(time.perf_counter()))
+        try:
+            spins = 0
+            end = time.monotonic() + SPIN_SECONDS
+            while time.monotonic() < end:
+                await asyncio.sleep(0)
+                spins += 1
+            return spins
+        finally:
+            stop()
+
+    try:
+        spins = d.run_guest(app, spin)
+    finally:
+        d.destroy_app(app)
+    gaps = [(b - a) * 1000 for a, b in zip(stamps, stamps[1:])]
+    return {
+        "spins": spins,
+        "timer_fires": len(stamps),
+        "expected_fires": int(SPIN_SECONDS * 1000 / TIMER_MS),
+        "max_gap_ms": max(gaps) if gaps else None,
+        "mean_gap_ms": sum(gaps) / len(gaps) if gaps else None,
+    }
+
+
+def _scenario_close(d: Driver) -> dict[str, Any]:
+    """Close the window while the sample runs (download and all): the guest ends cleanly."""
+    app = d.make_app(**SLOW)
+    d.call_later(app, 0.3, lambda: d.click(app, "download"))
+    d.call_later(app, 0.8, lambda: d.close_window(app))
+    started = time.monotonic()
+    try:
+        result = d.run_sample(app)
+    finally:
+        d.destroy_app(app)
+    return {
+        "result": repr(result),
+        "count": app.controller.count,
+        "download": app.controller.last_download,
+        "seconds": time.monotonic() - started,
+    }
+
+
+SCENARIOS: dict[str, Callable[[Driver], dict[str, Any]]] = {
+    "download": _scenario_download,
+    "cancel": _scenario_cancel,
+    "modal": _scenario_modal,
+    "cadence": _scenario_cadence,
+    "close": _scenario_close,
+}
+
+
+def child_main(driver: Driver, scenarios: Optional[list[str]] = None) -> None:
+    """Run the scenarios in this process and print one JSON line of results."""
+    import faulthandler
+
+    faulthandler.dump_traceback_later(90, exit=True)
+    sys.path.insert(0, str(EXAMPLES))
+    results: dict[str, Any] = {"host": driver.name}
+    names = scenarios or list(SCENARIOS)
+    # Warm-up run: fonts, theme files, GLib threads... are opened lazily on first use and are
+    # not leaks; everything after this must return to the same fd and thread counts.
+    try:
+        warm = driver.make_app(**FAST)
+        driver.warm_up(warm)
+        driver.run_guest(warm, lambda: asyncio.sleep(0.05))
+        driver.destroy_app(warm)
+        driver.warm_up(None)
+    except BaseException:
+        results["warm_up_error"] = traceback.format_exc()
+    for name in names:
+        fds, threads = fd_count(), thread_count()
+        started = time.monotonic()
+        try:
+            data = SCENARIOS[name](driver)
+        except BaseException:
+            data = {"error": traceback.format_exc()}
+        driver.warm_up(None)
+        data["fds_before"], data["fds_after"] = fds, fd_count()
+        data["threads_before"], data["threads_after"] = threads, thread_count()
+        data["elapsed"] = round(time.monotonic() - started, 3)
+        results[name] = data
+    print("RESULT " + json.dumps(results), flush=True)
+    faulthandler.cancel_dump_traceback_later()
+
+
+# --------------------------------------------------------------------------- parent side
+
+_xvfb: Optional[subprocess.Popen[bytes]] = None
+
+
+def display_env() -> dict[str, str]:
+    """Environment with a usable X display: the current one, or an Xvfb started once."""
+    global _xvfb
+    env = dict(os.environ)
+    if env.get("DISPLAY"):
+        return env
+    if _xvfb is None:
+        xvfb = shutil.which("Xvfb")
+        if xvfb is None:
+            raise RuntimeError("no DISPLAY and no Xvfb: run scripts/install-hosts-a.sh")
+        read_fd, write_fd = os.pipe()
+        _xvfb = subprocess.Popen(
+            [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+            pass_fds=(write_fd,),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        os.close(write_fd)
+        with os.fdopen(read_fd) as f:
+            number = f.readline().strip()
+        if not number:
+            raise RuntimeError("Xvfb did not report a display number")
+        os.environ["ASYNCIO_GUEST_TEST_DISPLAY"] = f":{number}"
+    env["DISPLAY"] = os.environ["ASYNCIO_GUEST_TEST_DISPLAY"]
+    return env
+
+
+def stop_xvfb() -> None:
+    global _xvfb
+    if _xvfb is not None:
+        _xvfb.terminate()
+        _xvfb.wait(10)
+        _xvfb = None
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    stop_xvfb()
+
+
+def run_child(
+    script: Path,
+    *args: str,
+    python: str = sys.executable,
+    timeout: float = 150,
+    extra_env: Optional[dict[str, str]] = None,
+) -> dict[str, Any]:
+    """Run ``python script args`` with a display and return its RESULT json."""
+    env = display_env()
+    env.update(extra_env or {})
+    # The repo's python/ first, so a child venv without an install still finds asyncio_guest.
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(ROOT / "python"), str(ROOT), env.get("PYTHONPATH", "")) if p
+    )
+    proc = subprocess.run(
+        [python, str(script), *args],
+        env=env,
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            data: dict[str, Any] = json.loads(line[len("RESULT ") :])
+            data["_stderr"] = proc.stderr[-4000:]
+            return data
+    raise AssertionError(
+        f"child {script.name} {' '.join(args)} failed (rc={proc.returncode}):\n"
+        f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-8000:]}"
+    )
+
+
+def check_common(results: dict[str, Any], scenario: str) -> dict[str, Any]:
+    """The scenario's data, after the checks every scenario shares (no error, no leak)."""
+    assert "warm_up_error" not in results, results["warm_up_error"]
+    data: dict[str, Any] = results[scenario]
+    assert "error" not in data, f"{scenario} failed in the child:\n{data['error']}"
+    assert data["threads_after"] <= data["threads_before"], f"thread left after {scenario}: {data}"
+    assert data["fds_after"] <= data["fds_before"], f"fd left after {scenario}: {data}"
+    return data
+
+
+def check_scenario(results: dict[str, Any], scenario: str) -> dict[str, Any]:
+    """The standard assertions for each scenario."""
+    data = check_common(results, scenario)
+    if scenario == "download":
+        assert data["outcome"] == "done", data
+        assert data["bytes"] == data["expected"], data
+        assert "downloaded" in data["status"], data
+    elif scenario == "cancel":
+        assert data["outcome"] == "cancelled", data
+        assert 0 < data["received"] < data["total"], data
+        assert "cancelled" in data["status"], data
+    elif scenario == "modal":
+        assert data["open_while_counting"], data
+        # The counter ticks every 50 ms: in 0.6 s with the dialog open expect ~12.
+        assert data["count_after"] - data["count_before"] >= 5, data
+        assert data["result"] not in (None, "closed"), data
+    elif scenario == "cadence":
+        assert data["spins"] > 100, data
+        # The host timer keeps its cadence: at least half the expected fires, no long stall.
+        assert data["timer_fires"] >= data["expected_fires"] // 2, data
+        assert data["max_gap_ms"] is not None and data["max_gap_ms"] < 150, data
+    elif scenario == "close":
+        assert data["result"] == "None", data
+        assert data["count"] > 0, data
+        assert data["seconds"] < 10, data
+    return data
