@@ -1,0 +1,31 @@
+"""examples/webview_app.py runs its demo (download, executor job, raising call) and quits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.webview.harness import ROOT, WEBKIT_ENV
+
+
+def test_sample_demo_runs_and_quits() -> None:
+    env = dict(os.environ)
+    env.update(WEBKIT_ENV)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "examples", "webview_app.py"),
+            "--demo",
+            "--quit-after",
+            "0.3",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert "demo: done" in proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr[-4000:]
