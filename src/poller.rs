@@ -124,6 +124,67 @@ impl IoPoller {
         Ok(())
     }
 
+    /// A non-blocking poll, for the host thread between loop iterations.
+    ///
+    /// On Linux, `polling`'s zero-timeout `wait` costs five system calls (it
+    /// re-arms its timerfd and its notify eventfd every time), and the host
+    /// polls once per loop iteration. So there we issue one `epoll_wait(0)` on
+    /// `polling`'s own epoll descriptor. Its internal sources (the notifier and
+    /// the timer, key `usize::MAX`) are one-shot: if one of them shows up, the
+    /// raw result is discarded and `polling`'s own `wait` runs instead, which
+    /// clears and re-arms them; level-triggered sources are simply reported
+    /// again. Elsewhere this is `wait(Some(0))`. Only valid when no other
+    /// thread is waiting (the hand-off guarantees it).
+    pub fn poll_now(&self, events: &mut Events, out: &mut Vec<Ready>) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            if self.mode == PollMode::Level {
+                if let Some(()) = self.raw_epoll_poll(out)? {
+                    return Ok(());
+                }
+            }
+        }
+        self.wait(events, Some(Duration::ZERO), out)
+    }
+
+    /// Returns `Some(())` when the raw poll is complete, `None` when `polling`'s
+    /// own wait must run (one of its internal sources fired).
+    #[cfg(target_os = "linux")]
+    fn raw_epoll_poll(&self, out: &mut Vec<Ready>) -> io::Result<Option<()>> {
+        use std::os::unix::io::AsRawFd;
+        const INTERNAL_KEY: u64 = usize::MAX as u64;
+        const BATCH: usize = 256;
+        let mut buf = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
+        // SAFETY: `buf` is a valid, writable array of BATCH epoll_event structs,
+        // and the epoll descriptor is owned by `self.poller`, alive for the call.
+        let n =
+            unsafe { libc::epoll_wait(self.poller.as_raw_fd(), buf.as_mut_ptr(), BATCH as i32, 0) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            return if err.kind() == io::ErrorKind::Interrupted {
+                Ok(Some(()))
+            } else {
+                Err(err)
+            };
+        }
+        let start = out.len();
+        for ev in &buf[..n as usize] {
+            let (bits, key) = (ev.events, ev.u64);
+            if key == INTERNAL_KEY {
+                out.truncate(start);
+                return Ok(None);
+            }
+            // The same mapping as `polling`'s own epoll backend.
+            let err = bits & (libc::EPOLLERR | libc::EPOLLHUP) as u32 != 0;
+            out.push(Ready {
+                token: key as usize,
+                readable: err || bits & (libc::EPOLLIN | libc::EPOLLPRI) as u32 != 0,
+                writable: err || bits & libc::EPOLLOUT as u32 != 0,
+            });
+        }
+        Ok(Some(()))
+    }
+
     /// Wake the current (or the next) `wait` from any thread. Coalesced by `polling`.
     pub fn notify(&self) -> io::Result<()> {
         self.poller.notify()
@@ -286,6 +347,41 @@ mod tests {
         a.write_all(b"!").unwrap();
         assert!(readable(p.raw_fd()));
         p.delete(b.as_raw_fd()).unwrap();
+    }
+
+    /// The raw fast path and `polling`'s own wait agree, including after a
+    /// notify (the internal source forces the slow path, which re-arms it).
+    #[test]
+    fn poll_now_matches_wait_and_survives_notify() {
+        let p = IoPoller::new().unwrap();
+        let mut ev = IoPoller::new_events();
+        let (mut a, b) = UnixStream::pair().unwrap();
+        let (_c, d) = UnixStream::pair().unwrap();
+        p.add(b.as_raw_fd(), 1, true, false).unwrap();
+        p.add(d.as_raw_fd(), 2, false, true).unwrap();
+        a.write_all(b"x").unwrap();
+        for round in 0..3 {
+            if round == 1 {
+                p.notify().unwrap();
+            }
+            let mut fast = Vec::new();
+            p.poll_now(&mut ev, &mut fast).unwrap();
+            let mut slow = Vec::new();
+            p.wait(&mut ev, Some(Duration::ZERO), &mut slow).unwrap();
+            fast.sort_by_key(|r| r.token);
+            slow.sort_by_key(|r| r.token);
+            assert_eq!(fast, slow, "round {round}");
+            assert_eq!(fast.len(), 2);
+        }
+        // Notify still works after the fast path consumed nothing of it.
+        p.notify().unwrap();
+        let mut out = Vec::new();
+        let t = std::time::Instant::now();
+        p.delete(b.as_raw_fd()).unwrap();
+        p.delete(d.as_raw_fd()).unwrap();
+        p.wait(&mut ev, Some(Duration::from_secs(5)), &mut out)
+            .unwrap();
+        assert!(t.elapsed() < Duration::from_secs(2), "notify was lost");
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct Selector {
     key_type: Py<PyAny>,
     mapping: Option<Py<SelectorMapping>>,
     ticks_polled: u64,
+    /// Guest-mode `select()` calls: one per loop iteration.
+    iterations: u64,
     last_event_count: usize,
 }
 
@@ -195,7 +197,11 @@ impl Selector {
         let pending = &mut self.pending;
         let mut wait = move || {
             let mut events = events.lock().unwrap_or_else(|e| e.into_inner());
-            poller.wait(&mut events, Some(timeout), pending)
+            if timeout.is_zero() {
+                poller.poll_now(&mut events, pending)
+            } else {
+                poller.wait(&mut events, Some(timeout), pending)
+            }
         };
         if timeout.is_zero() {
             wait()
@@ -274,6 +280,7 @@ impl Selector {
             key_type,
             mapping: None,
             ticks_polled: 0,
+            iterations: 0,
             last_event_count: 0,
         })
     }
@@ -406,6 +413,7 @@ impl Selector {
         let poller = Arc::clone(self.live_poller()?);
         let mut ready = std::mem::take(&mut self.pending);
         if self.guest {
+            self.iterations += 1;
             if let Some(w) = &self.worker {
                 w.note_progress();
                 if let Some(err) = w.take_result(&mut ready) {
@@ -624,6 +632,7 @@ impl Selector {
         d.set_item("worker_waits", waits)?;
         d.set_item("wakeups", notifies)?;
         d.set_item("host_polls", self.ticks_polled)?;
+        d.set_item("iterations", self.iterations)?;
         d.set_item("registered", self.keys.len())?;
         Ok(d)
     }

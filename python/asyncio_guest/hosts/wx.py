@@ -1,15 +1,24 @@
-"""wxPython host: guest ticks are ``wx.CallAfter`` calls.
+"""wxPython host: guest ticks run from ``wx.CallAfter`` (other threads) and idle events.
 
-Posting (see docs/hosts-b.md): both hooks use ``wx.CallAfter``, which queues an event to the
-``wx.App`` with ``wxEvtHandler::QueueEvent`` and wakes the GUI thread; it is documented as the
-thread-safe way to call into wx and it always defers, never runs inline.  wx has no event
-priorities; queued events run when the event loop processes pending events, i.e. after the
-native events already waiting (on wxGTK from the loop's idle handling), and the guest's
-time-sliced ticks keep each one short, so neither side starves the other.  There is no cheaper
-same-thread path, so ``run_sync_soon_not_threadsafe`` is the same hook.
+Posting (see docs/hosts-b.md): both hooks append the callable to one FIFO; a drain pops and
+runs the callables that were queued when it started.
 
-Modal dialogs: ``ShowModal()`` runs a nested event loop that keeps processing pending events,
-so with ``await asyncio_guest.modal(dialog.ShowModal)`` the guest keeps running while it is open.
+* From another thread: ``wx.CallAfter(drain)``.  CallAfter queues an event to the ``wx.App``
+  with ``wxEvtHandler::QueueEvent`` and wakes the GUI thread; it is the documented thread-safe
+  way into wx and it always defers.  wx has no event priorities: queued events run in the
+  loop's pending-event pass (on wxGTK from its idle handler, at ``G_PRIORITY_LOW``, after
+  input, timers and redraws).
+* From the GUI thread (the busy guest's next tick, ``modal()``): ``wx.WakeUpIdle()`` and a
+  drain from the app's ``EVT_IDLE`` handler, which asks for more idle time with
+  ``RequestMore()`` while callables remain.  Not CallAfter: wx's pending-event pass keeps
+  going until *no* event is pending, including the ones queued during the pass, so a guest
+  spinning on ``sleep(0)`` would never give the loop back (measured: a 10 ms ``wx.Timer``
+  fired 0 times in 1 s).  wx stops sending idle events as soon as the toolkit has anything
+  pending, so a busy guest yields to every input event, timer and redraw.
+
+Modal dialogs: ``ShowModal()`` runs a nested event loop that keeps processing pending and idle
+events, so with ``await asyncio_guest.modal(dialog.ShowModal)`` the guest keeps running while
+the dialog is open.
 
 Lifetime: while a guest runs ``SetExitOnFrameDelete(False)`` is in force, so destroying the
 last frame cannot end ``MainLoop`` under a live guest; :func:`run` instead cancels the main task
@@ -21,6 +30,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import deque
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import wx
@@ -44,32 +54,58 @@ class WxHost:
         if app is None:
             raise RuntimeError("create the wx.App first")
         self.app: wx.App = app
+        self._queue: deque[Callable[[], object]] = deque()
         self._lock = threading.Lock()
+        self._thread = threading.get_ident()
         self._closed = False
         self._error: Optional[BaseException] = None
         self._nested: Optional[wx.GUIEventLoop] = None
         self._old_exit_on_frame_delete: Optional[bool] = app.GetExitOnFrameDelete()
         app.SetExitOnFrameDelete(False)
+        app.Bind(wx.EVT_IDLE, self._on_idle)
 
-    def _call(self, fn: Callable[[], object]) -> None:
-        if self._closed:
-            return  # queued before close(): the run is over, never run it late
-        try:
-            fn()
-        except Exception:
-            sys.excepthook(*sys.exc_info())
-        except BaseException as exc:
-            # KeyboardInterrupt / SystemExit: end the host loop, re-raise from mainloop().
-            self._error = exc
-            self.stop()
+    def _drain(self) -> None:
+        """Run the callables queued now; ones queued meanwhile wait for the next drain."""
+        with self._lock:
+            n = len(self._queue)
+        for _ in range(n):
+            with self._lock:
+                if self._closed or not self._queue:
+                    return  # close() dropped them: the run is over, never run them late
+                fn = self._queue.popleft()
+            try:
+                fn()
+            except Exception:
+                sys.excepthook(*sys.exc_info())
+            except BaseException as exc:
+                # KeyboardInterrupt / SystemExit: end the host loop, re-raise from mainloop().
+                self._error = exc
+                self.stop()
+                return
 
-    def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
+    def _on_idle(self, event: wx.IdleEvent) -> None:
+        event.Skip()
+        if self._queue:
+            self._drain()
+            if self._queue:
+                event.RequestMore()
+
+    def _append(self, fn: Callable[[], object]) -> None:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the wx host is closed; the callback cannot run")
-            wx.CallAfter(self._call, fn)
+            self._queue.append(fn)
 
-    run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
+    def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
+        if threading.get_ident() == self._thread:
+            self.run_sync_soon_not_threadsafe(fn)
+            return
+        self._append(fn)
+        wx.CallAfter(self._drain)
+
+    def run_sync_soon_not_threadsafe(self, fn: Callable[[], object]) -> None:
+        self._append(fn)
+        wx.WakeUpIdle()
 
     def mainloop(self) -> None:
         if self.app.IsMainLoopRunning():
@@ -93,9 +129,11 @@ class WxHost:
             self.app.ExitMainLoop()
 
     def close(self) -> None:
-        """Make still-queued callables no-ops and restore ``ExitOnFrameDelete``."""
+        """Drop still-queued callables, unbind, restore ``ExitOnFrameDelete``."""
         with self._lock:
             self._closed = True
+            self._queue.clear()
+        self.app.Unbind(wx.EVT_IDLE, handler=self._on_idle)
         if self._old_exit_on_frame_delete is not None:
             self.app.SetExitOnFrameDelete(self._old_exit_on_frame_delete)
             self._old_exit_on_frame_delete = None
