@@ -55,6 +55,8 @@ class Driver:
     """What a toolkit test provides; see the test files for the implementations."""
 
     name = "?"
+    #: Toolkit-specific scenarios run after the shared ones: name -> fn(driver) -> dict.
+    extra_scenarios: dict[str, Callable[[Driver], dict[str, Any]]] = {}
 
     def make_app(self, **controller_kwargs: Any) -> Any:
         """A sample window (``examples/<host>_app.py``) with a ``controller`` and ``close()``."""
@@ -248,7 +250,8 @@ def child_main(driver: Driver, scenarios: Optional[list[str]] = None) -> None:
     faulthandler.dump_traceback_later(90, exit=True)
     sys.path.insert(0, str(EXAMPLES))
     results: dict[str, Any] = {"host": driver.name}
-    names = scenarios or list(SCENARIOS)
+    table = {**SCENARIOS, **driver.extra_scenarios}
+    names = scenarios or list(table)
     # Warm-up run: fonts, theme files, GLib threads... are opened lazily on first use and are
     # not leaks; everything after this must return to the same fd and thread counts.
     try:
@@ -264,7 +267,7 @@ def child_main(driver: Driver, scenarios: Optional[list[str]] = None) -> None:
         fds, threads = fd_count(), thread_count()
         started = time.monotonic()
         try:
-            data = SCENARIOS[name](driver)
+            data = table[name](driver)
         except BaseException:
             data = {"error": traceback.format_exc()}
         driver.warm_up(None)

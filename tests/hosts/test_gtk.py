@@ -116,3 +116,67 @@ if __name__ == "__main__":
     from conftest import child_main
 
     child_main(_driver(sys.argv[1]), sys.argv[2:] or None)
+
+
+# --------------------------------------------------------------------------- GLib host unit tests
+# (GLib only, no GTK and no display: these run in the pytest process)
+
+
+def test_glib_host_threadsafe_post_wakes_a_blocked_loop() -> None:
+    import threading
+
+    from asyncio_guest.hosts.gtk import GLibHost
+
+    host = GLibHost()
+    ran: list[str] = []
+
+    def from_thread() -> None:
+        host.run_sync_soon_threadsafe(lambda: (ran.append("a"), host.stop()))
+
+    timer = threading.Timer(0.05, from_thread)
+    timer.start()
+    host.mainloop()  # blocks until the posted callable stops it
+    timer.join()
+    host.close()
+    assert ran == ["a"]
+
+
+def test_glib_host_posts_run_in_order_never_inline() -> None:
+    from asyncio_guest.hosts.gtk import GLibHost
+
+    host = GLibHost()
+    ran: list[int] = []
+
+    def first() -> None:
+        ran.append(1)
+        host.run_sync_soon_not_threadsafe(lambda: (ran.append(3), host.stop()))
+        ran.append(2)  # the post above must not have run inline
+
+    host.run_sync_soon_not_threadsafe(first)
+    host.mainloop()
+    host.close()
+    assert ran == [1, 2, 3]
+
+
+def test_glib_host_nothing_runs_after_close() -> None:
+    from gi.repository import GLib
+
+    from asyncio_guest.hosts.gtk import GLibHost
+
+    host = GLibHost()
+    ran: list[str] = []
+    host.run_sync_soon_threadsafe(lambda: ran.append("late"))
+    host.close()
+    context = GLib.MainContext.default()
+    while context.pending():
+        context.iteration(False)
+    assert ran == []
+    with pytest.raises(RuntimeError, match="closed"):
+        host.run_sync_soon_threadsafe(lambda: None)
+
+
+def test_glib_host_bad_priority() -> None:
+    from asyncio_guest.hosts.gtk import GLibHost
+
+    with pytest.raises(TypeError):
+        GLibHost(priority="high")  # type: ignore[arg-type]

@@ -31,6 +31,16 @@ def test_tkinter(results: dict[str, Any], scenario: str) -> None:
     check_scenario(results, scenario)
 
 
+def test_tk_posting_rules(results: dict[str, Any]) -> None:
+    """FIFO order, never inline, and nothing runs (posts raise) once the host is closed."""
+    from conftest import check_common
+
+    data = check_common(results, "posting_rules")
+    assert data["order"] == [1, 2, 3, 4], data
+    assert data["after_close_ran"] is False, data
+    assert "closed" in data["post_after_close"], data
+
+
 def test_bad_root_is_rejected() -> None:
     from asyncio_guest.hosts.tkinter import TkHost
 
@@ -49,8 +59,45 @@ def _driver() -> Any:
 
     from asyncio_guest.hosts import tkinter as tk_host
 
+    def posting_rules(d: Driver) -> dict[str, Any]:
+        import threading
+
+        root = tkinter.Tk()
+        host = tk_host.TkHost(root)
+        order: list[int] = []
+        out: dict[str, Any] = {}
+
+        def first() -> None:
+            order.append(1)
+            host.run_sync_soon_not_threadsafe(lambda: order.append(3))
+            order.append(2)  # not run inline
+            # Cross-thread post while mainloop runs (the only time it is allowed).
+            thread = threading.Thread(
+                target=host.run_sync_soon_threadsafe,
+                args=(lambda: (order.append(4), host.stop()),),
+            )
+            thread.start()
+            out["thread"] = thread
+
+        host.run_sync_soon_not_threadsafe(first)
+        host.mainloop()
+        out.pop("thread").join()
+        late: list[str] = []
+        host.run_sync_soon_not_threadsafe(lambda: late.append("late"))
+        host.close()
+        root.update()
+        try:
+            host.run_sync_soon_threadsafe(lambda: None)
+            out["post_after_close"] = "no error"
+        except RuntimeError as exc:
+            out["post_after_close"] = str(exc)
+        root.destroy()
+        out.update(order=order, after_close_ran=bool(late))
+        return out
+
     class TkDriver(Driver):
         name = "tkinter"
+        extra_scenarios = {"posting_rules": posting_rules}
 
         def make_app(self, **kw: Any) -> Any:
             return tkinter_app.TkApp(tkinter.Tk(), **kw)
