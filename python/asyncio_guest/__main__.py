@@ -27,8 +27,9 @@ DEMOS = {
     "win32": "win32_app.py",
 }
 ALIASES = {"tk": "tkinter", "gtk": "gtk3", "qt": "pyqt6", "wxpython": "wx"}
-#: Demos that open a window and so need a display.
-NEEDS_DISPLAY = {"tkinter", "gtk3", "gtk4", "pyqt5", "pyqt6", "pyside6", "wx"}
+#: Demos that open a window and so need a display (pygame unless SDL_VIDEODRIVER says
+#: otherwise: without one SDL silently falls back to an invisible offscreen window).
+NEEDS_DISPLAY = {"tkinter", "gtk3", "gtk4", "pygame", "pyqt5", "pyqt6", "pyside6", "wx"}
 
 USAGE = """usage: python -m asyncio_guest demo [--host NAME] [sample args...]
        python -m asyncio_guest bench [benchmark args...]
@@ -92,7 +93,9 @@ def demo(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    if host in NEEDS_DISPLAY and not _has_display():
+    if host == "pygame" and os.environ.get("SDL_VIDEODRIVER"):
+        pass  # the user chose SDL's video driver explicitly (e.g. dummy, kmsdrm)
+    elif host in NEEDS_DISPLAY and not _has_display():
         print(
             "no display: run it under a virtual X server, e.g. "
             f"`xvfb-run -a python -m asyncio_guest demo --host {host}`"
