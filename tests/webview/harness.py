@@ -42,6 +42,8 @@ WATCHDOG_SECONDS = {watchdog}
 def _watchdog():
     sys.stdout.write("WATCHDOG: scenario did not finish in %s s\\n" % WATCHDOG_SECONDS)
     sys.stdout.flush()
+    import faulthandler
+    faulthandler.dump_traceback(all_threads=True)  # to stderr: where it hung
     os._exit(3)
 
 _timer = threading.Timer(WATCHDOG_SECONDS, _watchdog)

@@ -431,11 +431,16 @@ class Bridge:
             task.cancel()
 
     async def wait_calls(self) -> None:
-        """Wait until every in-flight call task has finished (and settled its Promise)."""
+        """Wait until every in-flight call task has finished and settled its Promise."""
         while self._calls:
-            # Each task's done-callback (added first) settles its Promise before
-            # gather's own callback runs.
-            await asyncio.gather(*self._calls.values(), return_exceptions=True)
+            pending = [task for task in self._calls.values() if not task.done()]
+            if pending:
+                await asyncio.gather(*pending, return_exceptions=True)
+            else:
+                # Done, but their done-callbacks (which settle the Promises) are still
+                # queued.  Yield once so they run; gather() over finished tasks would not
+                # yield on 3.12+, which completes it eagerly.
+                await asyncio.sleep(0)
 
     def detach(self) -> None:
         self._loop = None
