@@ -170,6 +170,8 @@ class Webview:
 
         if self._running:
             raise RuntimeError("run() is already running")
+        if self._native.destroyed:
+            raise RuntimeError("the webview was destroyed")
         if not self._native.on_owner_thread:
             raise RuntimeError("run() must be called on the thread that created the webview")
         self._running = True
