@@ -219,11 +219,12 @@ def run(
         signal = getattr(host.app, "lastWindowClosed", None)
         if task is None or signal is None:
             return await async_fn(*args)
-        signal.connect(task.cancel)
+        cancel = _cancel_once(task)
+        signal.connect(cancel)
         try:
             return await async_fn(*args)
         finally:
-            signal.disconnect(task.cancel)
+            signal.disconnect(cancel)
 
     try:
         return run_on_host(host, main, **kwargs)
@@ -232,3 +233,23 @@ def run(
 
 
 _apps: list[Any] = []
+
+
+def _cancel_once(task: Any) -> Callable[[], None]:
+    """A canceller that does nothing if the task is done or already being cancelled.
+
+    A second ``cancel()`` arriving after the first was delivered would interrupt the
+    task's cleanup (its ``finally`` awaits), e.g. when a window's close handler already
+    cancelled the task and the last-window signal comes later.  ``Task.cancelling()`` is
+    3.11+; before that only this canceller's own call is known.
+    """
+    fired = [False]
+
+    def cancel() -> None:
+        cancelling = getattr(task, "cancelling", None)
+        if task.done() or fired[0] or (cancelling is not None and cancelling()):
+            return
+        fired[0] = True
+        task.cancel()
+
+    return cancel

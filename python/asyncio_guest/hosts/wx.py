@@ -20,10 +20,11 @@ Modal dialogs: ``ShowModal()`` runs a nested event loop that keeps processing pe
 events, so with ``await asyncio_guest.modal(dialog.ShowModal)`` the guest keeps running while
 the dialog is open.
 
-Lifetime: while a guest runs ``SetExitOnFrameDelete(False)`` is in force, so destroying the
-last frame cannot end ``MainLoop`` under a live guest; :func:`run` instead cancels the main task
-when the last top-level window is destroyed.  :meth:`WxHost.stop` uses ``ExitMainLoop`` (or
-exits the nested loop :meth:`WxHost.mainloop` started, when called from inside a running loop).
+Lifetime: :meth:`WxHost.mainloop` runs a ``wx.GUIEventLoop`` of its own, not
+``app.MainLoop()``: wxPython's ``MainLoop`` returns at once when no top-level window exists
+yet, and it ends when the last frame is deleted (``ExitOnFrameDelete``), which would abandon a
+live guest.  Destroying the last frame does not end our loop; :func:`run` cancels the main
+task then instead, and :meth:`WxHost.stop` exits exactly our loop, never one the caller runs.
 """
 
 from __future__ import annotations
@@ -59,9 +60,7 @@ class WxHost:
         self._thread = threading.get_ident()
         self._closed = False
         self._error: Optional[BaseException] = None
-        self._nested: Optional[wx.GUIEventLoop] = None
-        self._old_exit_on_frame_delete: Optional[bool] = app.GetExitOnFrameDelete()
-        app.SetExitOnFrameDelete(False)
+        self._loop: Optional[wx.GUIEventLoop] = None
         app.Bind(wx.EVT_IDLE, self._on_idle)
 
     def _drain(self) -> None:
@@ -108,35 +107,27 @@ class WxHost:
         wx.WakeUpIdle()
 
     def mainloop(self) -> None:
-        if self.app.IsMainLoopRunning():
-            # Called from a handler inside a running loop: run a nested loop of our own, so
-            # stop() cannot end the caller's main loop.
-            self._nested = wx.GUIEventLoop()
-            try:
-                self._nested.Run()
-            finally:
-                self._nested = None
-        else:
-            self.app.MainLoop()
+        # A loop of our own, not app.MainLoop(): wxPython's MainLoop returns at once when no
+        # top-level window exists yet, and stop() must never end a loop the caller runs.
+        self._loop = wx.GUIEventLoop()
+        try:
+            self._loop.Run()
+        finally:
+            self._loop = None
         if self._error is not None:
             error, self._error = self._error, None
             raise error
 
     def stop(self) -> None:
-        if self._nested is not None:
-            self._nested.Exit()
-        else:
-            self.app.ExitMainLoop()
+        if self._loop is not None:
+            self._loop.Exit()
 
     def close(self) -> None:
-        """Drop still-queued callables, unbind, restore ``ExitOnFrameDelete``."""
+        """Drop still-queued callables and unbind the idle handler."""
         with self._lock:
             self._closed = True
             self._queue.clear()
         self.app.Unbind(wx.EVT_IDLE, handler=self._on_idle)
-        if self._old_exit_on_frame_delete is not None:
-            self.app.SetExitOnFrameDelete(self._old_exit_on_frame_delete)
-            self._old_exit_on_frame_delete = None
 
 
 def run(
@@ -159,6 +150,7 @@ def run(
         import asyncio
 
         task = asyncio.current_task()
+        cancel = _cancel_once(task)
 
         def on_destroy(event: wx.WindowDestroyEvent) -> None:
             event.Skip()
@@ -166,7 +158,7 @@ def run(
             if not isinstance(gone, wx.TopLevelWindow) or task is None:
                 return
             if not any(w is not gone and not w.IsBeingDeleted() for w in wx.GetTopLevelWindows()):
-                task.cancel()
+                cancel()
 
         # Unhandled window events reach the app last, so this sees every window's destroy.
         host.app.Bind(wx.EVT_WINDOW_DESTROY, on_destroy)
@@ -182,3 +174,23 @@ def run(
 
 
 _apps: list[wx.App] = []
+
+
+def _cancel_once(task: Any) -> Callable[[], None]:
+    """A canceller that does nothing if the task is done or already being cancelled.
+
+    A second ``cancel()`` arriving after the first was delivered would interrupt the
+    task's cleanup (its ``finally`` awaits), e.g. when a window's close handler already
+    cancelled the task and the last-window signal comes later.  ``Task.cancelling()`` is
+    3.11+; before that only this canceller's own call is known.
+    """
+    fired = [False]
+
+    def cancel() -> None:
+        cancelling = getattr(task, "cancelling", None)
+        if task.done() or fired[0] or (cancelling is not None and cancelling()):
+            return
+        fired[0] = True
+        task.cancel()
+
+    return cancel
