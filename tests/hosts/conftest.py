@@ -212,6 +212,7 @@ def _scenario_cadence(d: Driver) -> dict[str, Any]:
         "timer_fires": len(stamps),
         "expected_fires": int(SPIN_SECONDS * 1000 / TIMER_MS),
         "max_gap_ms": max(gaps) if gaps else None,
+        "p95_gap_ms": sorted(gaps)[int(len(gaps) * 0.95)] if gaps else None,
         "mean_gap_ms": sum(gaps) / len(gaps) if gaps else None,
     }
 
@@ -387,9 +388,13 @@ def check_scenario(results: dict[str, Any], scenario: str) -> dict[str, Any]:
         assert data["result"] not in (None, "closed"), data
     elif scenario == "cadence":
         assert data["spins"] > 100, data
-        # The host timer keeps its cadence: at least half the expected fires, no long stall.
+        # The host timer keeps its cadence: at least half the expected fires, 95 % of the
+        # gaps near the 10 ms period, and no long stall.  (The max bound is loose because a
+        # shared CI machine can preempt the whole process for a while; a starved host would
+        # miss hundreds of fires instead.)
         assert data["timer_fires"] >= data["expected_fires"] // 2, data
-        assert data["max_gap_ms"] is not None and data["max_gap_ms"] < 150, data
+        assert data["p95_gap_ms"] is not None and data["p95_gap_ms"] < 40, data
+        assert data["max_gap_ms"] < 300, data
     elif scenario == "close":
         assert data["result"] == "None", data
         assert data["count"] > 0, data
