@@ -1,0 +1,139 @@
+"""asyncio_guest on its minimal built-in host, on Tk, on Qt (PySide6) and on GTK (GLib)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import threading
+from typing import Any, Callable, Optional
+
+from contenders._base import AsyncFn, Contender, ms
+from contenders.qt import qt_app, qt_call_later
+from contenders.tk import new_root
+
+
+class _Ours(Contender):
+    requires = ("asyncio_guest",)
+
+    def stats(self) -> dict[str, int]:
+        loop = asyncio.get_running_loop()
+        guest_stats = getattr(loop, "guest_stats", None)
+        return dict(guest_stats()) if guest_stats is not None else {}
+
+
+class OursMinimal(_Ours):
+    """The built-in queue host: exactly what ``asyncio_guest.run`` runs on.
+
+    We build the :class:`QueueHost` ourselves (``run_on_host``, the same path
+    ``asyncio_guest.run`` takes) only so the benchmark can post host callbacks:
+    the queue host has no timers, so a host timer is a timer thread that posts
+    into the host's queue (its thread hop happens before the timestamp).
+    """
+
+    name = "ours-minimal"
+
+    def __init__(self) -> None:
+        self._host: Any = None
+
+    def run(self, async_fn: AsyncFn) -> Any:
+        from asyncio_guest.hosts._base import run_on_host
+        from asyncio_guest.hosts.builtin import QueueHost
+
+        self._host = QueueHost()
+        try:
+            return run_on_host(self._host, async_fn)
+        finally:
+            self._host = None
+
+    def post_host(self, fn: Callable[[], object]) -> None:
+        self._host.run_sync_soon_not_threadsafe(fn)
+
+    def call_later_host(self, delay: float, fn: Callable[[], object]) -> None:
+        host = self._host
+        timer = threading.Timer(delay, host.run_sync_soon_threadsafe, (fn,))
+        timer.daemon = True
+        timer.start()
+
+
+class OursTk(_Ours):
+    name = "ours-tk"
+    needs_display = True
+    requires = ("asyncio_guest", "tkinter", "asyncio_guest.hosts.tkinter")
+
+    def __init__(self) -> None:
+        self.root: Any = None
+
+    def run(self, async_fn: AsyncFn) -> Any:
+        from asyncio_guest.hosts import tkinter as tk_host
+
+        self.root = new_root()
+        try:
+            return tk_host.run(async_fn, root=self.root)
+        finally:
+            self.root.destroy()
+            self.root = None
+
+    def post_host(self, fn: Callable[[], object]) -> None:
+        self.root.after(0, fn)
+
+    def call_later_host(self, delay: float, fn: Callable[[], object]) -> None:
+        self.root.after(ms(delay), fn)
+
+
+def _find_qt_host() -> Optional[Any]:
+    """The Qt adapter module (written by another helper; its name may vary)."""
+    for name in ("asyncio_guest.hosts.qt", "asyncio_guest.hosts.pyside6"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    return None
+
+
+class OursQt(_Ours):
+    name = "ours-qt"
+    requires = ("asyncio_guest", "PySide6.QtWidgets")
+
+    def unavailable(self) -> Optional[str]:
+        reason = super().unavailable()
+        if reason is None and _find_qt_host() is None:
+            reason = "asyncio_guest.hosts.qt is not in the tree yet"
+        return reason
+
+    def run(self, async_fn: AsyncFn) -> Any:
+        qt_app()
+        module = _find_qt_host()
+        assert module is not None
+        return module.run(async_fn, binding="PySide6")
+
+    def post_host(self, fn: Callable[[], object]) -> None:
+        qt_call_later(0, fn)
+
+    def call_later_host(self, delay: float, fn: Callable[[], object]) -> None:
+        qt_call_later(delay, fn)
+
+
+class OursGtk(_Ours):
+    name = "ours-gtk"
+    needs_display = True
+    requires = ("asyncio_guest", "gi", "asyncio_guest.hosts.gtk")
+
+    def run(self, async_fn: AsyncFn) -> Any:
+        from asyncio_guest.hosts import gtk as gtk_host
+        from contenders.glib import gtk_window
+
+        window = gtk_window()
+        try:
+            return gtk_host.run(async_fn)
+        finally:
+            window.destroy()
+
+    def post_host(self, fn: Callable[[], object]) -> None:
+        from contenders.glib import glib_call_later
+
+        glib_call_later(None, fn)
+
+    def call_later_host(self, delay: float, fn: Callable[[], object]) -> None:
+        from contenders.glib import glib_call_later
+
+        glib_call_later(delay, fn)
