@@ -74,6 +74,16 @@ def test_full_event_queue_loses_no_tick(flavour: str) -> None:
     assert data["seconds"] < 10, data
 
 
+@pytest.mark.parametrize("flavour", ["ce", "classic"])
+def test_run_helper_blocking_wait(flavour: str) -> None:
+    """hosts.pygame.run() with no fps: the loop blocks in SDL_WaitEvent and is woken by posts."""
+    from conftest import check_common
+
+    data = check_common(_results(flavour), "run_helper")
+    assert data["result"] == 1 << 20, data
+    assert data["seconds"] < 5, data
+
+
 def test_flavours_are_what_they_claim() -> None:
     assert _results("ce")["host"] == "pygame-ce"
     assert _results("classic")["host"] == "pygame-classic"
@@ -130,9 +140,23 @@ def _driver(flavour: str) -> Any:
         out["seconds"] = time.monotonic() - started
         return out
 
+    def run_helper(d: Driver) -> dict[str, Any]:
+        from asyncio_guest.hosts import pygame as pygame_host
+
+        async def main() -> int:
+            import _sample_common as common
+
+            async with await common.start_server(**FAST) as server:
+                await asyncio.sleep(0.1)  # a pure timer wait: only the worker can wake us
+                return len(await common.download(server.url))
+
+        started = time.monotonic()
+        result = pygame_host.run(main)
+        return {"result": result, "seconds": time.monotonic() - started}
+
     class PygameDriver(Driver):
         name = "pygame-ce" if is_ce else "pygame-classic"
-        extra_scenarios = {"full_queue": full_queue}
+        extra_scenarios = {"full_queue": full_queue, "run_helper": run_helper}
 
         def make_app(self, **kw: Any) -> Any:
             app = pygame_app.PygameApp(**kw)
