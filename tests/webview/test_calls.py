@@ -193,3 +193,30 @@ def test_sync_bindings_and_awaitable_results() -> None:
     assert result["aw"] == 15
     assert result["part"] == 21
     assert result["svc"] == ["s", "from __call__"]
+
+
+def test_evaluate_in_flight_fails_when_the_page_reloads_itself() -> None:
+    # A page loaded with set_html reloads to about:blank; that new document's "ready"
+    # (from our init script) must fail the evaluation sent to the old one.
+    result = page_scenario(
+        setup="""
+        from asyncio_guest_webview import JavaScriptError
+        async def check():
+            pending = asyncio.ensure_future(wv.evaluate("new Promise(() => {})"))
+            await asyncio.sleep(0.1)
+            wv.eval("location.reload()")
+            try:
+                await pending
+                outcome = "resolved?"
+            except JavaScriptError as exc:
+                outcome = str(exc)
+            emit(outcome=outcome)
+            wv.terminate()
+        wv.bind("check", check)
+        """,
+        page_js="""
+        await check();
+        """,
+    )
+    assert result["outcome"] == "Error: the page was replaced before evaluate() finished"
+    assert result["guest_io_threads"] == 0

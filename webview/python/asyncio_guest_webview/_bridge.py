@@ -373,6 +373,9 @@ class Bridge:
         pending work go away; new ones wait for the new document's ``ready``.
         """
         self._page_ready = False
+        self._fail_sent()
+
+    def _fail_sent(self) -> None:
         for key in list(self._sent):
             future = self._evaluations.get(key)
             if future is not None and not future.done():
@@ -382,6 +385,10 @@ class Bridge:
         self._sent.clear()
 
     def _on_ready(self) -> None:
+        # A document reports ready once.  Evaluations still in flight at that point
+        # were sent to a previous document (the page reloaded or navigated by itself),
+        # whose pending work is gone: fail them instead of waiting forever.
+        self._fail_sent()
         self._page_ready = True
         for waiter in self._ready_waiters:
             if not waiter.done():
