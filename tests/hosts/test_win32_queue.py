@@ -1,0 +1,467 @@
+"""Win32 host queueing logic with a fake ``user32`` (UNTESTED ON WINDOWS: Linux only here).
+
+The fake models what the host relies on: a per-thread posted-message queue with a capacity
+(``PostMessageW`` fails when full), ``WM_QUIT`` from ``PostQuitMessage``, timers that only
+fire when no posted message is waiting (``WM_TIMER`` is the lowest-priority message),
+``GetQueueStatus`` for pending input, message-only windows whose procedure (the real ctypes
+``WNDPROC`` callback the host registers) ``DispatchMessageW`` calls, and the rule that
+timers and windows belong to the thread that created them.  On top of the unit tests, a
+real guest run (the Rust core, real sockets, the sample's HTTP server) goes through the fake
+queue, including with ``PostMessageW`` failing at random and a modal loop inside a callable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import random
+import sys
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+
+from asyncio_guest.hosts import _win32_api as api
+from asyncio_guest.hosts import win32
+from asyncio_guest.hosts._base import run_on_host
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+
+import _sample_common as common
+
+pytestmark = pytest.mark.timeout(60)
+
+USER_TIMER_MINIMUM = 0.010
+
+
+class FakeUser32:
+    """Just enough of user32 for Win32Host, with Windows' ordering and ownership rules."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self.queue: deque[tuple[Any, int, int, int]] = deque()
+        self.cond = threading.Condition()
+        self.classes: dict[str, Any] = {}
+        self.windows: dict[int, Any] = {}
+        self.parents: dict[int, Any] = {}
+        self.timers: dict[tuple[int, int], list[float]] = {}
+        self.quit_code: Optional[int] = None
+        self.input_pending = 0
+        self.fail_next = 0
+        self.fail_rate = 0.0
+        self.posts = 0
+        self.failed_posts = 0
+        self.on_post: Optional[Callable[[], None]] = None
+        self.owner: Optional[int] = None
+        self.violations: list[str] = []
+        self.dispatched: list[int] = []
+        self._next_hwnd = 0x1000
+
+    def _owner_only(self, what: str) -> None:
+        if threading.get_ident() != self.owner:
+            self.violations.append(what)
+
+    # -- classes and windows
+    def RegisterClassExW(self, pwc: Any) -> int:
+        wc = pwc._obj
+        assert wc.cbSize == ctypes.sizeof(api.WNDCLASSEXW)
+        self.classes[wc.lpszClassName] = wc.lpfnWndProc
+        return 0xC000 + len(self.classes)
+
+    def UnregisterClassW(self, name: str, hinstance: Any) -> int:
+        return 1 if self.classes.pop(name, None) is not None else 0
+
+    def CreateWindowExW(self, ex: int, cls: str, title: str, style: int, *rest: Any) -> int:
+        parent = rest[4]  # x, y, width, height, parent, menu, hinstance, param
+        self.owner = threading.get_ident()
+        self._next_hwnd += 4
+        self.windows[self._next_hwnd] = self.classes[cls]
+        self.parents[self._next_hwnd] = parent
+        return self._next_hwnd
+
+    def DestroyWindow(self, hwnd: int) -> int:
+        self._owner_only("DestroyWindow")
+        with self.cond:
+            self.windows.pop(hwnd)
+            # A destroyed window's posted messages and timers are gone with it.
+            self.queue = deque(m for m in self.queue if m[0] != hwnd)
+            for key in [k for k in self.timers if k[0] == hwnd]:
+                del self.timers[key]
+        return 1
+
+    def DefWindowProcW(self, hwnd: int, msg: int, wparam: int, lparam: int) -> int:
+        return 0
+
+    # -- messages
+    def PostMessageW(self, hwnd: int, msg: int, wparam: int, lparam: int) -> int:
+        if self.on_post is not None:
+            self.on_post()
+        with self.cond:
+            self.posts += 1
+            if (
+                self.fail_next > 0
+                or len(self.queue) >= self.capacity
+                or random.random() < self.fail_rate
+            ):
+                self.fail_next = max(0, self.fail_next - 1)
+                self.failed_posts += 1
+                return 0  # ERROR_NOT_ENOUGH_QUOTA
+            self.queue.append((hwnd, msg, wparam, lparam))
+            self.cond.notify_all()
+        return 1
+
+    def PostQuitMessage(self, code: int) -> None:
+        with self.cond:
+            self.quit_code = code
+            self.cond.notify_all()
+
+    def GetQueueStatus(self, flags: int) -> int:
+        return (self.input_pending & flags) << 16
+
+    def SetTimer(self, hwnd: int, ident: int, ms: int, proc: Any) -> int:
+        self._owner_only("SetTimer")
+        interval = max(ms / 1000, USER_TIMER_MINIMUM)
+        with self.cond:
+            self.timers[(hwnd, ident)] = [interval, time.monotonic() + interval]
+            self.cond.notify_all()
+        return ident
+
+    def KillTimer(self, hwnd: int, ident: int) -> int:
+        self._owner_only("KillTimer")
+        with self.cond:
+            return 1 if self.timers.pop((hwnd, ident), None) is not None else 0
+
+    def _next(self, block: bool) -> Optional[tuple[Any, int, int, int]]:
+        deadline = time.monotonic() + 20  # a stuck host fails the test instead of hanging
+        with self.cond:
+            while True:
+                if self.queue:  # posted messages first
+                    return self.queue.popleft()
+                if self.quit_code is not None:
+                    code, self.quit_code = self.quit_code, None
+                    return (None, 0x0012, code, 0)  # WM_QUIT
+                now = time.monotonic()
+                due = [k for k, (iv, at) in self.timers.items() if at <= now]
+                if due:  # timers last, only when nothing else waits
+                    hwnd, ident = due[0]
+                    self.timers[due[0]][1] = now + self.timers[due[0]][0]
+                    return (hwnd, api.WM_TIMER, ident, 0)
+                if not block:
+                    return None
+                if now > deadline:
+                    raise RuntimeError("fake message queue: nothing arrived for 20 s")
+                wait = min([at for iv, at in self.timers.values()] + [now + 0.1]) - now
+                self.cond.wait(max(wait, 0.0005))
+
+    def GetMessageW(self, pmsg: Any, hwnd: Any, lo: int, hi: int) -> int:
+        self._owner_only("GetMessageW")
+        m = self._next(block=True)
+        assert m is not None
+        msg = pmsg._obj
+        msg.hWnd, msg.message, msg.wParam, msg.lParam = m
+        return 0 if m[1] == 0x0012 else 1
+
+    def TranslateMessage(self, pmsg: Any) -> int:
+        return 0
+
+    def DispatchMessageW(self, pmsg: Any) -> int:
+        msg = pmsg._obj
+        proc = self.windows.get(msg.hWnd or 0)
+        if proc is None:
+            return 0  # a thread message (no window): modal loops drop these
+        self.dispatched.append(msg.message)
+        return int(proc(msg.hWnd, msg.message, msg.wParam, msg.lParam))
+
+    # -- test helpers
+    def pump_one(self) -> tuple[int, int]:
+        """GetMessage + DispatchMessage once, without blocking; returns (message, wParam)."""
+        m = self._next(block=False)
+        assert m is not None, "no message waiting"
+        msg = api.MSG()
+        msg.hWnd, msg.message, msg.wParam, msg.lParam = m
+        self.DispatchMessageW(ctypes.byref(msg))
+        return m[1], m[2]
+
+    def modal_loop(self, seconds: float) -> int:
+        """What MessageBox does: its own GetMessage/DispatchMessage loop until it closes."""
+        end = time.monotonic() + seconds
+        msg = api.MSG()
+        while time.monotonic() < end:
+            m = self._next(block=False)
+            if m is None:
+                time.sleep(0.001)
+                continue
+            if m[1] == 0x0012:  # WM_QUIT: end the modal loop and re-post it, like Windows
+                self.PostQuitMessage(m[2])
+                break
+            msg.hWnd, msg.message, msg.wParam, msg.lParam = m
+            self.DispatchMessageW(ctypes.byref(msg))
+        return 1  # IDOK
+
+
+class FakeKernel32:
+    def GetModuleHandleW(self, name: Any) -> int:
+        return 0x400000
+
+
+def make_host(**kw: Any) -> tuple[win32.Win32Host, FakeUser32]:
+    user32 = FakeUser32(**kw)
+    return win32.Win32Host(user32=user32, kernel32=FakeKernel32()), user32
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+def test_prototypes_are_pointer_sized() -> None:
+    ptr = ctypes.sizeof(ctypes.c_void_p)
+    for t in (api.WPARAM, api.LPARAM, api.LRESULT, api.UINT_PTR):
+        assert ctypes.sizeof(t) == ptr
+    assert api._USER32["PostMessageW"][1][2:] == [api.WPARAM, api.LPARAM]
+    assert api._USER32["DefWindowProcW"][0] is api.LRESULT
+    assert api._USER32["DispatchMessageW"][0] is api.LRESULT
+    assert api._USER32["SetTimer"][0] is api.UINT_PTR
+    assert api._USER32["CreateWindowExW"][0] is ctypes.c_void_p  # HWND, not a C int
+    # Windows' layouts (x64 / x86), independent of the C long size of this platform.
+    assert ctypes.sizeof(api.WNDCLASSEXW) == (80 if ptr == 8 else 48)
+    assert ctypes.sizeof(api.MSG) == (48 if ptr == 8 else 28)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="checks the non-Windows error")
+def test_real_dlls_need_windows() -> None:
+    with pytest.raises(OSError, match="needs Windows"):
+        win32.Win32Host()
+
+
+def test_creates_a_message_only_window_and_cleans_up() -> None:
+    host, user32 = make_host()
+    assert user32.parents[host.hwnd] == api.HWND_MESSAGE
+    assert len(user32.classes) == 1
+    host.close()
+    assert not user32.windows and not user32.classes
+    host.close()  # idempotent
+    with pytest.raises(RuntimeError, match="closed"):
+        host.run_sync_soon_threadsafe(lambda: None)
+
+
+# --------------------------------------------------------------------------- queueing
+
+
+def test_appends_before_posting_and_coalesces_wakeups() -> None:
+    host, user32 = make_host()
+    queued_at_post: list[int] = []
+    user32.on_post = lambda: queued_at_post.append(len(host._queue))
+    ran: list[int] = []
+    for i in range(5):
+        host.run_sync_soon_threadsafe(lambda i=i: ran.append(i))
+    assert ran == []  # never inline
+    assert queued_at_post == [1]  # the callable was queued before its message; one message
+    assert user32.pump_one() == (win32.WM_GUEST, 0)
+    assert ran == [0, 1, 2, 3, 4]
+    host.close()
+
+
+def test_bounded_number_of_callables_per_message() -> None:
+    host, user32 = make_host()
+    ran: list[int] = []
+    n = 3 * win32.MAX_PER_MESSAGE + 2
+    for i in range(n):
+        host.run_sync_soon_not_threadsafe(lambda i=i: ran.append(i))
+    per_message = []
+    while len(ran) < n:
+        before = len(ran)
+        assert user32.pump_one()[0] == win32.WM_GUEST
+        per_message.append(len(ran) - before)
+    assert per_message == [win32.MAX_PER_MESSAGE] * 3 + [2]
+    assert ran == list(range(n))
+    assert not user32.queue  # no stray wake-up left behind
+    host.close()
+
+
+def test_callables_posted_while_draining_get_their_own_wakeup() -> None:
+    host, user32 = make_host()
+    ran: list[str] = []
+
+    def first() -> None:
+        ran.append("first")
+        host.run_sync_soon_not_threadsafe(lambda: ran.append("second"))
+
+    host.run_sync_soon_not_threadsafe(first)
+    user32.pump_one()
+    assert ran == ["first", "second"] or ran == ["first"]
+    while user32.queue:
+        user32.pump_one()
+    assert ran == ["first", "second"]
+    host.close()
+
+
+def test_failed_post_loses_nothing_retry_timer_drains() -> None:
+    host, user32 = make_host()
+    user32.fail_next = 1
+    ran: list[float] = []
+    start = time.monotonic()
+    host.run_sync_soon_threadsafe(lambda: ran.append(time.monotonic() - start))
+    assert host.post_failures == 1 and not user32.queue  # the message never made it
+    host.run_sync_soon_threadsafe(host.stop)  # the next post works again, no stuck flag
+    assert user32.posts == 2 and len(user32.queue) == 1
+    host.mainloop()
+    assert len(ran) == 1
+    host.close()
+
+
+def test_failed_post_from_another_thread_is_retried_by_timer() -> None:
+    host, user32 = make_host()
+    user32.fail_next = 1
+    done = threading.Event()
+
+    def from_worker() -> None:
+        host.run_sync_soon_threadsafe(lambda: (done.set(), host.stop()))
+
+    t = threading.Thread(target=from_worker)
+    start = time.monotonic()
+    t.start()
+    t.join()
+    assert host.post_failures == 1
+    host.mainloop()  # only the retry timer can find the callable
+    elapsed = time.monotonic() - start
+    assert done.is_set()
+    assert elapsed < 5 * win32.RETRY_MS / 1000 + 0.5
+    assert (api.WM_TIMER in user32.dispatched) and not user32.violations
+    host.close()
+
+
+def test_yields_to_pending_input_via_timer() -> None:
+    host, user32 = make_host()
+    user32.input_pending = api.QS_MOUSEMOVE
+    ran: list[int] = []
+    host.run_sync_soon_threadsafe(lambda: ran.append(1))
+    host.run_sync_soon_threadsafe(lambda: ran.append(2))
+    assert user32.pump_one() == (win32.WM_GUEST, 0)
+    assert ran == []  # deferred: input goes first
+    assert (host.hwnd, win32.YIELD_TIMER_ID) in user32.timers
+    assert user32.posts == 1  # still one wake-up in flight (the timer), no extra posts
+    user32.input_pending = 0
+    time.sleep(USER_TIMER_MINIMUM * 1.5)
+    assert user32.pump_one() == (api.WM_TIMER, win32.YIELD_TIMER_ID)
+    assert ran == [1, 2]
+    assert (host.hwnd, win32.YIELD_TIMER_ID) not in user32.timers  # one-shot
+    host.close()
+
+
+def test_exceptions_are_reported_and_do_not_stall_the_queue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host, user32 = make_host()
+    reported: list[type] = []
+    monkeypatch.setattr(sys, "excepthook", lambda t, v, tb: reported.append(t))
+    ran: list[int] = []
+
+    def boom() -> None:
+        raise ValueError("boom")
+
+    host.run_sync_soon_threadsafe(boom)
+    host.run_sync_soon_threadsafe(lambda: ran.append(1))
+    user32.pump_one()
+    assert reported == [ValueError] and ran == [1]
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    host.run_sync_soon_threadsafe(interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        host.mainloop()
+    host.close()
+
+
+def test_stop_then_close_drops_queued_callables() -> None:
+    host, user32 = make_host()
+    ran: list[int] = []
+    host.run_sync_soon_threadsafe(host.stop)
+    host.mainloop()  # ends on WM_QUIT
+    assert (host.hwnd, win32.RETRY_TIMER_ID) not in user32.timers  # killed on the way out
+    host.run_sync_soon_threadsafe(lambda: ran.append(1))
+    host.close()  # never runs after the host is gone: the window and its messages are gone
+    assert not user32.queue and ran == []
+    assert not user32.violations
+
+
+def test_mainloop_on_another_thread_is_refused() -> None:
+    host, _ = make_host()
+    errors: list[BaseException] = []
+    t = threading.Thread(target=lambda: _capture(host.mainloop, errors))
+    t.start()
+    t.join()
+    assert isinstance(errors[0], RuntimeError)
+    host.close()
+
+
+def _capture(fn: Callable[[], object], errors: list[BaseException]) -> None:
+    try:
+        fn()
+    except BaseException as exc:
+        errors.append(exc)
+
+
+# --------------------------------------------------------------------------- real guest runs
+
+
+async def _download_with_counter() -> tuple[int, int]:
+    counts: list[int] = []
+    counter = asyncio.ensure_future(common.count(counts.append, 0.01))
+    try:
+        async with await common.start_server(1 << 20, 1 << 14, 0.001) as server:
+            body = await common.download(server.url)
+            assert body == common.expected_body(1 << 20)
+            return len(body), len(counts)
+    finally:
+        counter.cancel()
+
+
+@pytest.mark.parametrize("fail_rate", [0.0, 0.3])
+def test_real_guest_run_over_the_fake_queue(fail_rate: float) -> None:
+    fds, threads = _fds(), _threads()
+    user32 = FakeUser32()
+    user32.fail_rate = fail_rate
+    size, counted = win32.run(_download_with_counter, user32=user32, kernel32=FakeKernel32())
+    assert size == 1 << 20 and counted > 0
+    if fail_rate:
+        assert user32.failed_posts > 0  # failures happened, and the run still completed
+    assert not user32.violations  # timers, windows, GetMessage: GUI thread only
+    assert not user32.windows and not user32.classes
+    assert _fds() <= fds and _threads() <= threads
+
+
+def test_guest_keeps_running_inside_a_modal_loop() -> None:
+    import asyncio_guest
+
+    host, user32 = make_host()
+
+    async def main() -> tuple[int, int]:
+        counts: list[int] = []
+        counter = asyncio.ensure_future(common.count(counts.append, 0.02))
+        try:
+            await asyncio.sleep(0.05)
+            before = len(counts)
+            # Like MessageBox: a nested GetMessage/DispatchMessage loop for 0.5 s.
+            result = await asyncio_guest.modal(user32.modal_loop, 0.5)
+            return result, len(counts) - before
+        finally:
+            counter.cancel()
+
+    try:
+        result, ticks = run_on_host(host, main)
+    finally:
+        host.close()
+    assert result == 1
+    assert ticks >= 10  # 20 ms counter over 0.5 s inside the modal loop: ideally 25
