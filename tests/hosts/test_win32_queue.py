@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Callable, Optional
 
 import pytest
@@ -59,6 +60,10 @@ class FakeUser32:
         self.owner: Optional[int] = None
         self.violations: list[str] = []
         self.dispatched: list[int] = []
+        self.texts: dict[int, str] = {}
+        self.enabled: dict[int, bool] = {}
+        self.sent: list[tuple[int, int, int, int]] = []
+        self.message_boxes = 0
         self._next_hwnd = 0x1000
 
     def _owner_only(self, what: str) -> None:
@@ -79,13 +84,20 @@ class FakeUser32:
         parent = rest[4]  # x, y, width, height, parent, menu, hinstance, param
         self.owner = threading.get_ident()
         self._next_hwnd += 4
-        self.windows[self._next_hwnd] = self.classes[cls]
+        # Controls (STATIC, BUTTON, ...) are system classes: no Python procedure here.
+        self.windows[self._next_hwnd] = self.classes.get(cls)
         self.parents[self._next_hwnd] = parent
+        self.texts[self._next_hwnd] = title
         return self._next_hwnd
 
     def DestroyWindow(self, hwnd: int) -> int:
         self._owner_only("DestroyWindow")
         with self.cond:
+            if hwnd not in self.windows:
+                return 0
+            # Children go with their parent.
+            for child in [h for h, p in self.parents.items() if p == hwnd]:
+                self.windows.pop(child, None)
             self.windows.pop(hwnd)
             # A destroyed window's posted messages and timers are gone with it.
             self.queue = deque(m for m in self.queue if m[0] != hwnd)
@@ -176,6 +188,39 @@ class FakeUser32:
         self.dispatched.append(msg.message)
         return int(proc(msg.hWnd, msg.message, msg.wParam, msg.lParam))
 
+    # -- what the sample window uses
+    def ShowWindow(self, hwnd: int, cmd: int) -> int:
+        return 0
+
+    def UpdateWindow(self, hwnd: int) -> int:
+        return 1
+
+    def LoadCursorW(self, hinstance: Any, name: Any) -> int:
+        return 0x77
+
+    def GetSysColorBrush(self, index: int) -> int:
+        return 0x88
+
+    def SetWindowTextW(self, hwnd: int, text: str) -> int:
+        if hwnd not in self.windows:
+            return 0
+        self.texts[hwnd] = text
+        return 1
+
+    def EnableWindow(self, hwnd: int, enable: bool) -> int:
+        self.enabled[hwnd] = bool(enable)
+        return 0
+
+    def SendMessageW(self, hwnd: int, msg: int, wparam: int, lparam: int) -> int:
+        self.sent.append((hwnd, msg, wparam, lparam))
+        return 0
+
+    def MessageBoxW(self, hwnd: int, text: str, title: str, flags: int) -> int:
+        self.message_boxes += 1
+        return self.modal_loop(self.message_box_seconds)
+
+    message_box_seconds = 0.5
+
     # -- test helpers
     def pump_one(self) -> tuple[int, int]:
         """GetMessage + DispatchMessage once, without blocking; returns (message, wParam)."""
@@ -206,6 +251,17 @@ class FakeUser32:
 class FakeKernel32:
     def GetModuleHandleW(self, name: Any) -> int:
         return 0x400000
+
+
+class FakeGdi32:
+    def GetStockObject(self, index: int) -> int:
+        return 0x99
+
+
+class FakeComctl32:
+    def InitCommonControlsEx(self, picc: Any) -> int:
+        assert picc._obj.dwSize == ctypes.sizeof(api.INITCOMMONCONTROLSEX)
+        return 1
 
 
 def make_host(**kw: Any) -> tuple[win32.Win32Host, FakeUser32]:
@@ -465,3 +521,55 @@ def test_guest_keeps_running_inside_a_modal_loop() -> None:
         host.close()
     assert result == 1
     assert ticks >= 10  # 20 ms counter over 0.5 s inside the modal loop: ideally 25
+
+
+def test_win32_sample_window_logic_with_fake_dlls() -> None:
+    """examples/win32_app.py: download, Cancel, MessageBox while counting, close (fake DLLs)."""
+    import win32_app
+
+    from asyncio_guest.hosts import win32 as win32_host
+
+    fds, threads = _fds(), _threads()
+    user32 = FakeUser32()
+    dlls = SimpleNamespace(
+        user32=user32, kernel32=FakeKernel32(), gdi32=FakeGdi32(), comctl32=FakeComctl32()
+    )
+    app = win32_app.Win32App(dlls, size=1 << 20, chunk_size=1 << 14, delay=0.002)
+    assert user32.parents[app.hwnd] is None  # a top-level window
+    steps: dict[str, Any] = {}
+
+    def click(ident: int) -> None:
+        # A button click arrives as WM_COMMAND(BN_CLICKED, id) to the parent window.
+        user32.PostMessageW(app.hwnd, api.WM_COMMAND, (win32_app.BN_CLICKED << 16) | ident, 0)
+
+    def drive() -> None:
+        c = app.controller
+        if "downloaded" not in steps and c.last_download == "done":
+            steps["downloaded"] = user32.texts[app.status_label]
+            click(win32_app.ID_DIALOG)
+            steps["count_at_dialog"] = c.count
+        elif "dialog" not in steps and app.dialog_result is not None:
+            steps["dialog"] = app.dialog_result
+            steps["count_after_dialog"] = c.count
+            app.controller._delay = 0.02  # a slow second download, to cancel
+            click(win32_app.ID_DOWNLOAD)
+        elif "cancel_clicked" not in steps and c.download_task and c.count and "dialog" in steps:
+            if user32.enabled.get(app.cancel_button):
+                steps["cancel_clicked"] = True
+                click(win32_app.ID_CANCEL)
+        elif "cancelled" not in steps and c.last_download == "cancelled":
+            steps["cancelled"] = user32.texts[app.status_label]
+            user32.PostMessageW(app.hwnd, api.WM_CLOSE, 0, 0)  # the user closes the window
+            return
+        app.after(20, 50, drive)
+
+    app.after(100, 49, lambda: (click(win32_app.ID_DOWNLOAD), drive()))
+    win32_host.run(app.controller.main, user32=user32, kernel32=dlls.kernel32)
+    assert steps["downloaded"].startswith("downloaded 1,048,576 bytes"), steps
+    assert steps["dialog"] == "OK" and user32.message_boxes == 1
+    # A 50 ms counter kept going during the 0.5 s MessageBox modal loop.
+    assert steps["count_after_dialog"] - steps["count_at_dialog"] >= 5, steps
+    assert steps["cancelled"] == "download cancelled", steps
+    assert app.closed and app.hwnd not in user32.windows
+    assert not user32.violations
+    assert _fds() <= fds and _threads() <= threads
