@@ -64,6 +64,29 @@ class Counters:
 
 COUNTERS = Counters()
 
+#: Sum of ``guest_stats()`` over every loop of the variant's class closed in
+#: this process: the proof that the suite's runs really went through host
+#: ticks and worker waits.
+GUEST_TOTALS: dict[str, int] = {}
+
+
+def _instrument_guest_stats(loop_cls: type) -> None:
+    if not hasattr(loop_cls, "guest_stats"):
+        return
+    original_close = loop_cls.close
+
+    def close(self: Any) -> None:
+        if not self.is_closed():
+            try:
+                for key, value in self.guest_stats().items():
+                    GUEST_TOTALS[key] = GUEST_TOTALS.get(key, 0) + int(value)
+                GUEST_TOTALS["loops_closed"] = GUEST_TOTALS.get("loops_closed", 0) + 1
+            except Exception:  # stats are a report, never a cause of failure
+                pass
+        original_close(self)
+
+    loop_cls.close = close  # type: ignore[method-assign]
+
 
 def _load_loop_class(spec: str) -> type:
     module_name, _, attr = spec.partition(":")
@@ -209,6 +232,9 @@ class JsonlResult(unittest.TestResult):
                 "ours": COUNTERS.our_loops,
                 "env": env_changed,
                 "threads": threading.active_count(),
+                # A loop still marked running on this thread after a test
+                # is a leak that breaks the tests after it.
+                "running_after": asyncio._get_running_loop() is not None,
             }
         )
         super().stopTest(test)
@@ -333,6 +359,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             parser.error("--loop is required for the guest and tk variants")
         loop_cls = _load_loop_class(args.loop)
         _patch_policy(loop_cls)
+        _instrument_guest_stats(loop_cls)
     _instrument_selector_loop(loop_cls)
 
     exclude = _read_ids(args.exclude_file) or set()
@@ -354,7 +381,11 @@ def main(argv: Optional[list[str]] = None) -> int:
             name = name.strip()
             if name:
                 _run_module(name, loader, result, loop_cls, exclude, only)
-        result.emit({"event": "done", "t": round(time.perf_counter() - t_run, 3)})
+        extra: dict[str, Any] = {"guest": GUEST_TOTALS}
+        host_stats = getattr(sys.modules.get(getattr(loop_cls, "__module__", "")), "stats", None)
+        if isinstance(host_stats, dict):
+            extra["host"] = host_stats
+        result.emit({"event": "done", "t": round(time.perf_counter() - t_run, 3), **extra})
     # Leftover non-daemon threads from a test must not keep us alive: the
     # parent has everything it needs.
     sys.stdout.flush()

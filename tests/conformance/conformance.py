@@ -103,6 +103,7 @@ class Job:
     restarts: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -151,8 +152,14 @@ def available_modules(python: str, wanted: tuple[str, ...]) -> list[str]:
     return [m for m in wanted if m in present]
 
 
-def _parse(path: str) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], bool, list]:
-    """Results by id, module info, whether the last segment finished, open starts."""
+def _parse(
+    path: str, stats: Optional[dict[str, dict[str, int]]] = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]], bool, list]:
+    """Results by id, module info, whether the last segment finished, open starts.
+
+    ``stats`` (if given) receives the guest/host counters of every finished
+    segment, summed.
+    """
     results: dict[str, dict[str, Any]] = {}
     modules: dict[str, dict[str, Any]] = {}
     done = False
@@ -175,6 +182,11 @@ def _parse(path: str) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, An
                 modules.setdefault(rec["module"], rec)
             elif event == "done":
                 done = True
+                if stats is not None:
+                    for group in ("guest", "host"):
+                        for k, v in (rec.get(group) or {}).items():
+                            g = stats.setdefault(group, {})
+                            g[k] = g.get(k, 0) + int(v)
             elif "o" in rec:
                 results[rec["id"]] = rec
                 if started and started[-1] == rec["id"]:
@@ -271,7 +283,7 @@ def run_job(job: Job, workdir: str, args: argparse.Namespace, env: dict[str, str
         if timed_out or job.restarts > args.max_restarts:
             job.problems.append(f"{job.name}: gave up after {job.restarts} restarts / timeout")
             break
-    job.results, job.modules_info, _, _ = _parse(out)
+    job.results, job.modules_info, _, _ = _parse(out, job.stats)
     job.seconds = time.monotonic() - t0
     _log(f"{job.name}: {len(job.results)} results in {job.seconds:.0f}s")
     return job
@@ -352,6 +364,14 @@ def compare(
         if e["id"] not in diff_ids:
             stale.append(e["id"])
     ours_ran = sum(1 for i in ids if ours.results.get(i, {}).get("ours", 0) > 0)
+    per_module: dict[str, list[float]] = {}
+    for i in ids:
+        r = ours.results.get(i, {})
+        m = per_module.setdefault(_module_of(i), [0, 0, 0.0, 0.0])
+        m[0] += 1
+        m[1] += r.get("ours", 0) > 0
+        m[2] += r.get("t", 0.0)
+        m[3] += stock.results.get(i, {}).get("t", 0.0)
     return {
         "version": version,
         "variant": variant,
@@ -368,6 +388,8 @@ def compare(
         ],
         "stale": stale,
         "seconds": {"stock": round(stock.seconds, 1), "ours": round(ours.seconds, 1)},
+        "stats": ours.stats,
+        "modules": {k: [v[0], v[1], round(v[2], 2), round(v[3], 2)] for k, v in per_module.items()},
         "restarts": ours.restarts,
         "env_changed": sum(1 for i in ids if ours.results.get(i, {}).get("env")),
         "env_changed_stock": sum(1 for i in ids if stock.results.get(i, {}).get("env")),
@@ -382,7 +404,7 @@ def render_table(summary: dict[str, Any]) -> str:
     ]
     for c in summary["comparisons"]:
         listed = sum(1 for d in c["differences"] if d["expected"])
-        host = "built-in" if c["variant"] == "guest" else "Tk (Xvfb)"
+        host = "built-in (strict)" if c["variant"] == "guest" else "Tk (Xvfb)"
         rows.append(
             f"| {c['version']} | {host} | {c['tests']} | {c['stock_passed']} | "
             f"{c['ours_passed']} | {c['stock_skipped']}/{c['ours_skipped']} | "
@@ -392,8 +414,50 @@ def render_table(summary: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def render_modules(summary: dict[str, Any]) -> str:
+    """Per module and version: tests, and how many of them built our loop."""
+    guest = [c for c in summary["comparisons"] if c["variant"] == "guest"]
+    versions = [c["version"] for c in guest]
+    modules = sorted({m for c in guest for m in c.get("modules", {})})
+    rows = [
+        "| module | " + " | ".join(versions) + " |",
+        "| --- |" + " ---: |" * len(versions),
+    ]
+    for m in modules:
+        cells = []
+        for c in guest:
+            v = c.get("modules", {}).get(m)
+            cells.append("-" if v is None else f"{v[0]} / {v[1]}")
+        rows.append(f"| {m} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def render_stats(summary: dict[str, Any]) -> str:
+    rows = [
+        "| Python | host | loops closed | host ticks | loop iterations | worker waits "
+        "| runs on Tk / on built-in host |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for c in summary["comparisons"]:
+        g = c.get("stats", {}).get("guest", {})
+        h = c.get("stats", {}).get("host", {})
+        host = "built-in (strict)" if c["variant"] == "guest" else "Tk (Xvfb)"
+        runs = f"{h.get('tk_runs', 0)} / {h.get('builtin_runs', 0)}" if h else "-"
+        rows.append(
+            f"| {c['version']} | {host} | {g.get('loops_closed', 0)} | {g.get('ticks', 0)} | "
+            f"{g.get('iterations', 0)} | {g.get('worker_waits', 0)} | {runs} |"
+        )
+    return "\n".join(rows)
+
+
 def write_docs(summary: dict[str, Any]) -> None:
-    table = render_table(summary)
+    table = (
+        render_table(summary)
+        + "\n\nGuest-mode counters (summed over every loop the suite closed):\n\n"
+        + render_stats(summary)
+        + "\n\nTests per module (tests / tests that built our loop), built-in host:\n\n"
+        + render_modules(summary)
+    )
     meta = (
         f"Run {summary['finished']} on this machine (2 cores), loop under test "
         f"`{summary['ours_loop']}`, Tk loop `{summary['tk_loop']}`, "
@@ -598,7 +662,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     run.add_argument("--python", action="append", help="interpreter path (repeatable)")
     run.add_argument("--modules", help="comma-separated test_asyncio modules (default: all)")
     run.add_argument("--jobs", type=int, default=2)
-    run.add_argument("--ours-loop", default="asyncio_guest:GuestEventLoop")
+    run.add_argument("--ours-loop", default="strict:StrictGuestEventLoop")
     run.add_argument("--tk-loop", default="tkhost:TkGuestEventLoop")
     run.add_argument("--no-tk", action="store_true", help="skip the Tk-host runs")
     run.add_argument("--test-timeout", type=float, default=120.0, help="per test, seconds")

@@ -21,6 +21,9 @@ settle within ``BOUND`` seconds.  Asserted for every seed:
   timers run in order of their deadline and never before it;
 * the host hooks were used as documented: the threadsafe one off the host
   thread, the other one on it.
+
+Odd seeds run the loop without its time slice and inline wait (one
+iteration per host callback), even seeds with the defaults.
 """
 
 from __future__ import annotations
@@ -349,6 +352,11 @@ async def _guest_main(tracker: Tracker, seed: int) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     tracker.loop = loop
     rng = tracker.rng
+    if seed % 2 and hasattr(loop, "guest_time_slice"):
+        # Odd seeds: no batching and no inline waits, so every iteration is
+        # its own host callback and the host gets in between all of them.
+        loop.guest_time_slice = 0.0
+        loop.guest_inline_wait = 0.0
     for _ in range(N_PAIRS):
         r, w = socket.socketpair()
         r.setblocking(False)
