@@ -201,3 +201,88 @@ def test_a_webview_can_run_twice_in_sequence() -> None:
     )
     assert result["values"] == [0, 1]
     assert result["guest_io_threads"] == 0
+
+
+def test_ctrl_c_during_run_tears_down_and_reraises() -> None:
+    result = page_scenario(
+        setup="""
+        import signal
+        async def slow():
+            await asyncio.sleep(30)
+        wv.bind("slow", slow)
+        threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        _run = wv.run
+        def run_catching():
+            try:
+                _run()
+            except KeyboardInterrupt:
+                emit(interrupted=True)
+        wv.run = run_catching
+        """,
+        page_js="""
+        await slow();
+        """,
+    )
+    assert result["interrupted"] is True
+    assert result["elapsed"] < 5
+    assert result["guest_io_threads"] == 0
+    assert result["destroyed"] is True
+
+
+def test_exceptions_in_dispatched_callables_go_to_unraisablehook() -> None:
+    result = run_scenario(
+        """
+        from asyncio_guest_webview import Webview
+        wv = Webview()
+        seen = []
+        sys.unraisablehook = lambda args: seen.append(repr(args.exc_value))
+        def bad():
+            raise ValueError("in dispatch")
+        order = []
+        wv.dispatch(bad)
+        wv.dispatch(lambda: order.append(1))
+        threading.Thread(target=lambda: wv.dispatch(lambda: order.append(2))).start()
+        time.sleep(0.2)
+        wv.dispatch(wv.terminate)
+        wv._native.run()
+        wv.destroy()
+        emit(seen=seen, order=order)
+        """
+    )
+    assert result["seen"] == ["ValueError('in dispatch')"]
+    assert result["order"] == [1, 2]
+
+
+def test_embedding_in_a_caller_owned_gtk_window() -> None:
+    # window=<GtkWindow*>: the webview becomes a child of the caller's window.
+    result = run_scenario(
+        """
+        import ctypes
+        gtk = ctypes.CDLL("libgtk-3.so.0")
+        gtk.gtk_init_check.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        gtk.gtk_window_new.restype = ctypes.c_void_p
+        gtk.gtk_widget_show_all.argtypes = [ctypes.c_void_p]
+        gtk.gtk_window_resize.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
+        assert gtk.gtk_init_check(None, None)
+        window = gtk.gtk_window_new(0)
+        gtk.gtk_window_resize(window, 400, 300)
+        from asyncio_guest_webview import Webview, Size
+        wv = Webview(window=window)
+        wv.size = Size(400, 300)
+        gtk.gtk_widget_show_all(window)
+        async def add(a, b):
+            await asyncio.sleep(0.05)
+            return a + b
+        def done(v):
+            emit(value=v, same_window=wv._native.get_window() == window)
+            wv.terminate()
+        wv.bind("add", add)
+        wv.bind("done", done)
+        wv.set_html("<script>add(20, 22).then(done)</script>")
+        wv.run()
+        emit(guest_io_threads=guest_io_threads())
+        """
+    )
+    assert result["value"] == 42
+    assert result["same_window"] is True
+    assert result["guest_io_threads"] == 0
