@@ -80,7 +80,13 @@ class QtApp:
         mono = self.QtGui.QFontDatabase.systemFont(self.QtGui.QFontDatabase.SystemFont.FixedFont)
         self.latency_label.setFont(mono)
         layout.addWidget(self.latency_label, 5, 0, 1, 3)
-        win.resize(440, 190)
+        # Which binding this is (the screenshots have no title bar: no window manager).
+        version = getattr(self.QtCore, "PYQT_VERSION_STR", None) or getattr(
+            importlib.import_module(binding), "__version__", "?"
+        )
+        self.host_label = W.QLabel(f"host: {binding} {version}, Qt {self.QtCore.qVersion()}")
+        layout.addWidget(self.host_label, 6, 0, 1, 3)
+        win.resize(440, 210)
         win.move(20, 20)
         win.show()
 

@@ -76,9 +76,16 @@ class WxApp:
         self.latency_label.SetFont(
             wx.Font(10, wx.FONTFAMILY_TELETYPE, wx.FONTSTYLE_NORMAL, wx.FONTWEIGHT_NORMAL)
         )
-        box.Add(self.latency_label, 0, wx.ALL, 12)
+        # Room for the widest readout: the sizer sizes the frame from the initial labels.
+        widest = common.format_latency(common.LatencyStats(99.9, 99.9, 999.9, 0))
+        self.latency_label.SetMinSize((self.latency_label.GetTextExtent(widest)[0] + 4, -1))
+        box.Add(self.latency_label, 0, wx.LEFT | wx.RIGHT | wx.TOP, 12)
+        # Which toolkit this is (the screenshots have no title bar: no window manager).
+        box.Add(wx.StaticText(panel, label=f"host: wxPython {wx.version()}"), 0, wx.ALL, 12)
         panel.SetSizer(box)
-        box.Fit(frame)
+        outer = wx.BoxSizer(wx.VERTICAL)
+        outer.Add(panel, 1, wx.EXPAND)
+        frame.SetSizerAndFit(outer)  # the frame takes the panel's full best size
         frame.Show()
 
     # -- SampleView
@@ -111,11 +118,7 @@ class WxApp:
 
     def run_dialog(self) -> str:
         """Blocking: show a modal wx.Dialog and wait until it is closed; returns the choice."""
-        rect = self.frame.GetRect()
-        # Below the main window, so both stay visible (and in screenshots).
-        dialog = self.dialog = wx.Dialog(
-            self.frame, title="Modal dialog", pos=(rect.x + 40, rect.y + rect.height + 20)
-        )
+        dialog = self.dialog = wx.Dialog(self.frame, title="Modal dialog")
         box = wx.BoxSizer(wx.VERTICAL)
         box.Add(
             wx.StaticText(dialog, label="A modal dialog (ShowModal).\nThe counter keeps counting."),
@@ -129,6 +132,10 @@ class WxApp:
         row.Add(wx.Button(dialog, wx.ID_CANCEL, "Cancel"), 0)
         box.Add(row, 0, wx.ALL, 12)
         dialog.SetSizerAndFit(box)
+        # Below the main window, so both stay visible (and in screenshots).  Moved after
+        # creation: GTK would otherwise centre a transient dialog on its parent.
+        rect = self.frame.GetScreenRect()
+        dialog.Move(rect.x + 40, rect.y + rect.height + 20)
         try:
             code = dialog.ShowModal()
         finally:

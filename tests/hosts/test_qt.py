@@ -124,6 +124,7 @@ def _child(binding: str, scenario: str) -> dict[str, Any]:
         qt_host.run(sample.controller.main, binding=binding)
         out["window_visible"] = sample.window.isVisible()
     elif scenario == "cadence":
+        warm_up(None)
         fds, threads = _fds(), _threads()
         stamps: list[float] = []
         every(10, lambda: stamps.append(time.perf_counter()))
@@ -172,6 +173,7 @@ def _child(binding: str, scenario: str) -> dict[str, Any]:
         # Posts from many foreign threads at once: each callable runs exactly once, in the
         # order each thread posted them, and never inline.
         host = qt_host.QtHost(binding)
+        warm_up(None)
         fds, threads = _fds(), _threads()
         seen: list[tuple[int, int]] = []
 
@@ -204,6 +206,10 @@ def _child(binding: str, scenario: str) -> dict[str, Any]:
         timer.stop()
     app.processEvents()
     out["fds_leaked"] = _fds() - fds
+    # A joined thread can still be listed in /proc for a moment while the OS reaps it.
+    deadline = time.monotonic() + 2
+    while _threads() > threads and time.monotonic() < deadline:
+        time.sleep(0.01)
     out["threads_leaked"] = _threads() - threads
     out["python_threads"] = threading.active_count()
     return out

@@ -227,6 +227,10 @@ def _child(scenario: str) -> dict[str, Any]:
         timer.Stop()
     wx.Yield()
     out["fds_leaked"] = _fds() - fds
+    # A joined thread can still be listed in /proc for a moment while the OS reaps it.
+    deadline = time.monotonic() + 2
+    while _threads() > threads and time.monotonic() < deadline:
+        time.sleep(0.01)
     out["threads_leaked"] = _threads() - threads
     out["python_threads"] = threading.active_count()
     return out
