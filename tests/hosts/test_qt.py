@@ -25,6 +25,14 @@ BINDINGS = ("PyQt5", "PyQt6", "PySide6")
 # --------------------------------------------------------------------------- child side
 
 
+async def _count(counts: list[int]) -> None:
+    import asyncio
+
+    while True:
+        await asyncio.sleep(0.02)
+        counts.append(1)
+
+
 def _fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
@@ -200,6 +208,48 @@ def _child(binding: str, scenario: str) -> dict[str, Any]:
             host.run_sync_soon_threadsafe(lambda: None)
         except RuntimeError:
             out["closed_raises"] = True
+    elif scenario == "direct_exec":
+        # The wrong way: a task calls dialog.exec() itself, inside a loop iteration.  It must
+        # fail loudly (the core's nested-loop check reports it with the stack, through a
+        # probe our host delivers inside the nested loop) and leave the run intact.
+        window = QtWidgets.QWidget()  # a main window, so closing the dialog is not the last
+        window.show()
+        warm_up(window)
+        fds, threads = _fds(), _threads()
+
+        async def direct() -> tuple[int, int, int]:
+            counts: list[int] = []
+            counter = asyncio.ensure_future(_count(counts))
+            await asyncio.sleep(0.1)
+            dialog = QtWidgets.QDialog(window)
+            QtCore.QTimer.singleShot(1200, dialog.accept)
+            before = len(counts)
+            code = _qt_sample._exec(dialog)
+            frozen = len(counts) - before
+            await asyncio.sleep(0.2)  # and afterwards everything runs again
+            counter.cancel()
+            return code, frozen, len(counts) - before - frozen
+
+        out["code"], out["counted_during"], out["counted_after"] = qt_host.run(
+            direct, binding=binding
+        )
+        window.close()
+    elif scenario == "bad_input":
+        warm_up(None)
+        fds, threads = _fds(), _threads()
+        errors = {}
+        for name, call in {
+            "binding": lambda: qt_host.QtHost("Tk"),
+            "priority": lambda: qt_host.QtHost(binding, priority="low"),  # type: ignore[arg-type]
+            "not_async": lambda: qt_host.run(lambda: 1, binding=binding),
+        }.items():
+            try:
+                call()
+            except Exception as exc:
+                errors[name] = type(exc).__name__
+        out["errors"] = errors
+        # A failed start leaves the application as it was.
+        out["quit_on_last_window_closed"] = app.quitOnLastWindowClosed()
     else:
         raise SystemExit(f"unknown scenario {scenario}")
     for timer in timers:
@@ -233,7 +283,7 @@ if __name__ != "__main__":
         for b in BINDINGS
     ]
 
-    def run_child(binding: str, scenario: str) -> dict[str, Any]:
+    def run_child(binding: str, scenario: str, stderr_ok: bool = False) -> dict[str, Any]:
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1")
         env.pop("QT_API", None)
         proc = subprocess.run(
@@ -250,8 +300,9 @@ if __name__ != "__main__":
         )
         # Anything the guest or Qt reported as an error is a failure too.
         for bad in ("Traceback", "Exception in callback", "Task was destroyed"):
-            assert bad not in proc.stderr, proc.stderr
+            assert stderr_ok or bad not in proc.stderr, proc.stderr
         result: dict[str, Any] = json.loads(lines[-1])
+        result["stderr"] = proc.stderr
         assert result["fds_leaked"] <= 0, result
         assert result["threads_leaked"] <= 0, result
         assert result["python_threads"] == 1, result
@@ -309,6 +360,29 @@ if __name__ != "__main__":
         assert r["ran_inline"] is False, r
         assert r["per_thread_ordered"] is True, r
         assert r["closed_raises"] is True, r
+
+    @pytest.mark.timeout(90)
+    @pytest.mark.parametrize("binding", params)
+    def test_direct_blocking_exec_in_a_task_fails_loudly(binding: str) -> None:
+        r = run_child(binding, "direct_exec", stderr_ok=True)
+        assert r["code"] == 1, r
+        assert r["counted_during"] == 0, r  # the guest was frozen, as reported
+        assert r["counted_after"] >= 3, r  # and runs normally afterwards
+        assert (
+            "a guest task made a blocking call that runs a nested host event loop" in (r["stderr"])
+        ), r["stderr"]
+        assert "_exec(dialog)" in r["stderr"]  # the report points at the blocking call
+
+    @pytest.mark.timeout(90)
+    @pytest.mark.parametrize("binding", params)
+    def test_bad_input_raises_clear_errors(binding: str) -> None:
+        r = run_child(binding, "bad_input")
+        assert r["errors"] == {
+            "binding": "ValueError",
+            "priority": "TypeError",
+            "not_async": "TypeError",
+        }, r
+        assert r["quit_on_last_window_closed"] is True, r
 
 
 if __name__ == "__main__":

@@ -221,6 +221,51 @@ def _child(scenario: str) -> dict[str, Any]:
             host.run_sync_soon_threadsafe(lambda: None)
         except RuntimeError:
             out["closed_raises"] = True
+    elif scenario == "direct_show_modal":
+        # The wrong way: a task calls ShowModal() itself, inside a loop iteration.  It must
+        # fail loudly (the core's nested-loop check, through a probe delivered inside the
+        # nested loop) and leave the run intact.
+        frame = wx.Frame(None, title="main")
+        frame.Show()
+        warm_up()
+        fds, threads = _fds(), _threads()
+
+        async def direct() -> tuple[int, int, int]:
+            counts: list[int] = []
+
+            async def count() -> None:
+                while True:
+                    await asyncio.sleep(0.02)
+                    counts.append(1)
+
+            counter = asyncio.ensure_future(count())
+            await asyncio.sleep(0.1)
+            dialog = wx.Dialog(frame, title="direct")
+            wx.CallLater(1200, dialog.EndModal, wx.ID_OK)
+            before = len(counts)
+            code = dialog.ShowModal()
+            dialog.Destroy()
+            frozen = len(counts) - before
+            await asyncio.sleep(0.2)
+            counter.cancel()
+            return code, frozen, len(counts) - before - frozen
+
+        code, out["counted_during"], out["counted_after"] = wx_host.run(direct)
+        out["ok"] = code == wx.ID_OK
+        frame.Destroy()
+    elif scenario == "bad_input":
+        warm_up()
+        fds, threads = _fds(), _threads()
+        errors = {}
+        for name, call in {
+            "app": lambda: wx_host.WxHost(app=3),  # type: ignore[arg-type]
+            "not_async": lambda: wx_host.run(lambda: 1),
+        }.items():
+            try:
+                call()
+            except Exception as exc:
+                errors[name] = type(exc).__name__
+        out["errors"] = errors
     else:
         raise SystemExit(f"unknown scenario {scenario}")
     for timer in timers:
@@ -266,7 +311,7 @@ if __name__ != "__main__":
     def display() -> Iterator[str]:
         yield from private_xvfb()
 
-    def run_child(display: str, scenario: str) -> dict[str, Any]:
+    def run_child(display: str, scenario: str, stderr_ok: bool = False) -> dict[str, Any]:
         env = dict(os.environ, DISPLAY=display, PYTHONFAULTHANDLER="1")
         env.pop("WAYLAND_DISPLAY", None)
         proc = subprocess.run(
@@ -282,8 +327,9 @@ if __name__ != "__main__":
             f"child failed (rc={proc.returncode})\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
         )
         for bad in ("Traceback", "Exception in callback", "Task was destroyed"):
-            assert bad not in proc.stderr, proc.stderr
+            assert stderr_ok or bad not in proc.stderr, proc.stderr
         result: dict[str, Any] = json.loads(lines[-1])
+        result["stderr"] = proc.stderr
         assert result["fds_leaked"] <= 0, result
         assert result["threads_leaked"] <= 0, result
         assert result["python_threads"] == 1, result
@@ -334,6 +380,22 @@ if __name__ != "__main__":
         assert r["ran_inline"] is False, r
         assert r["per_thread_ordered"] is True, r
         assert r["closed_raises"] is True, r
+
+    @pytest.mark.timeout(90)
+    def test_direct_blocking_show_modal_in_a_task_fails_loudly(display: str) -> None:
+        r = run_child(display, "direct_show_modal", stderr_ok=True)
+        assert r["ok"] is True, r
+        assert r["counted_during"] == 0, r  # the guest was frozen, as reported
+        assert r["counted_after"] >= 3, r
+        assert (
+            "a guest task made a blocking call that runs a nested host event loop" in (r["stderr"])
+        ), r["stderr"]
+        assert "dialog.ShowModal()" in r["stderr"]
+
+    @pytest.mark.timeout(90)
+    def test_bad_input_raises_clear_errors(display: str) -> None:
+        r = run_child(display, "bad_input")
+        assert r["errors"] == {"app": "TypeError", "not_async": "TypeError"}, r
 
 
 if __name__ == "__main__":
