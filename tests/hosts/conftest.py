@@ -185,14 +185,29 @@ def _scenario_modal(d: Driver) -> dict[str, Any]:
         d.destroy_app(app)
 
 
-def _scenario_cadence(d: Driver) -> dict[str, Any]:
-    """A host timer every TIMER_MS while a guest task spins on sleep(0)."""
-    app = d.make_app(**FAST)
-    stamps: list[float] = []
+def _gap_stats(stamps: list[float]) -> dict[str, Any]:
+    gaps = sorted((b - a) * 1000 for a, b in zip(stamps, stamps[1:]))
+    return {
+        "fires": len(stamps),
+        "max_gap_ms": gaps[-1] if gaps else None,
+        "p95_gap_ms": gaps[int(len(gaps) * 0.95)] if gaps else None,
+        "mean_gap_ms": sum(gaps) / len(gaps) if gaps else None,
+    }
 
-    async def spin() -> int:
-        stop = d.start_timer(app, TIMER_MS, lambda: stamps.append(time.perf_counter()))
+
+def _scenario_cadence(d: Driver) -> dict[str, Any]:
+    """A host timer every TIMER_MS, first while the guest idles (the baseline this machine
+    allows right now), then while a guest task spins on sleep(0)."""
+    app = d.make_app(**FAST)
+    idle: list[float] = []
+    busy: list[float] = []
+    current = [idle]
+
+    async def phases() -> int:
+        stop = d.start_timer(app, TIMER_MS, lambda: current[0].append(time.perf_counter()))
         try:
+            await asyncio.sleep(SPIN_SECONDS)
+            current[0] = busy
             spins = 0
             end = time.monotonic() + SPIN_SECONDS
             while time.monotonic() < end:
@@ -203,18 +218,13 @@ def _scenario_cadence(d: Driver) -> dict[str, Any]:
             stop()
 
     try:
-        spins = d.run_guest(app, spin)
+        spins = d.run_guest(app, phases)
     finally:
         d.destroy_app(app)
-    gaps = [(b - a) * 1000 for a, b in zip(stamps, stamps[1:])]
-    return {
-        "spins": spins,
-        "timer_fires": len(stamps),
-        "expected_fires": int(SPIN_SECONDS * 1000 / TIMER_MS),
-        "max_gap_ms": max(gaps) if gaps else None,
-        "p95_gap_ms": sorted(gaps)[int(len(gaps) * 0.95)] if gaps else None,
-        "mean_gap_ms": sum(gaps) / len(gaps) if gaps else None,
-    }
+    out: dict[str, Any] = {"spins": spins, "expected_fires": int(SPIN_SECONDS * 1000 / TIMER_MS)}
+    out.update(_gap_stats(busy))
+    out.update({f"idle_{k}": v for k, v in _gap_stats(idle).items()})
+    return out
 
 
 def _scenario_close(d: Driver) -> dict[str, Any]:
@@ -388,16 +398,19 @@ def check_scenario(results: dict[str, Any], scenario: str) -> dict[str, Any]:
         assert data["result"] not in (None, "closed"), data
     elif scenario == "cadence":
         assert data["spins"] > 100, data
-        # The host timer keeps its cadence: at least half the expected fires, 95 % of the
-        # gaps within a few periods, and no long stall.  (The bounds leave room for a shared
-        # CI machine preempting the whole process now and then; a host starved by the
-        # spinning guest would miss nearly all fires instead.)
+        # The host timer keeps its cadence while the guest spins, compared with the same
+        # timer in the same process a moment before, while the guest idled: that baseline
+        # absorbs what a loaded (shared CI) machine does to any timer.  A host starved by
+        # the spinning guest would miss nearly all fires instead.
         summary = (
-            f"{results['host']}: {data['timer_fires']}/{data['expected_fires']} fires, "
-            f"p95 gap {data['p95_gap_ms']} ms, max gap {data['max_gap_ms']} ms"
+            f"{results['host']}: spinning {data['fires']} fires, p95 gap "
+            f"{data['p95_gap_ms']} ms, max {data['max_gap_ms']} ms; idle baseline "
+            f"{data['idle_fires']} fires, p95 {data['idle_p95_gap_ms']} ms"
         )
-        assert data["timer_fires"] >= data["expected_fires"] // 2, summary
-        assert data["p95_gap_ms"] is not None and data["p95_gap_ms"] < 60, summary
+        assert data["fires"] >= data["idle_fires"] // 2, summary
+        assert data["fires"] >= data["expected_fires"] // 4, summary
+        assert data["p95_gap_ms"] is not None, summary
+        assert data["p95_gap_ms"] < max(40.0, 3 * data["idle_p95_gap_ms"]), summary
         assert data["max_gap_ms"] < 300, summary
     elif scenario == "close":
         assert data["result"] == "None", data
