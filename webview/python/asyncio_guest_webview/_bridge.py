@@ -311,7 +311,7 @@ class Bridge:
                 return
 
         async def call() -> Any:
-            return await awaitable  # type: ignore[misc]
+            return await awaitable
 
         # asyncio-guest: host callbacks between ticks may create tasks on the guest
         # loop; the loop is woken if its worker is waiting.

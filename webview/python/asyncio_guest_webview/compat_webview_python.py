@@ -30,9 +30,9 @@ import ctypes
 import sys
 from typing import Any, Callable, Optional
 
-from webview._webview_ffi import _encode_c_string, _webview_lib
+from webview._webview_ffi import _encode_c_string, _webview_lib  # type: ignore[import-untyped]
 
-import webview as _wvp
+import webview as _wvp  # type: ignore[import-untyped]
 from asyncio_guest_webview._bridge import CLIENT_JS, REPLY_BINDING, Bridge
 from webview import Size, SizeHint
 
@@ -204,7 +204,7 @@ class Webview(_wvp.Webview):  # type: ignore[misc]
             raise RuntimeError("run() is already running")
         self._running = True
         try:
-            run_bridge(self, _wait_forever)  # type: ignore[arg-type]
+            run_bridge(self, _wait_forever)
         finally:
             self._running = False
             self.destroy()

@@ -24,14 +24,38 @@ Use :func:`run` to run any ``async def`` with a webview window::
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Optional, Protocol, TypeVar
 
 from asyncio_guest.hosts import run_on_host
 from asyncio_guest_webview._api import Webview
+from asyncio_guest_webview._bridge import Bridge
 
-__all__ = ["WebviewHost", "run", "run_bridge"]
+__all__ = ["GuestWebview", "WebviewHost", "run", "run_bridge"]
 
 T = TypeVar("T")
+
+
+class NativeLoop(Protocol):
+    """The library's loop primitives (our PyO3 class, or the webview-python adapter's)."""
+
+    def dispatch(self, fn: Callable[[], object], /) -> None: ...
+
+    def run(self) -> None: ...
+
+    def terminate(self) -> None: ...
+
+    @property
+    def destroyed(self) -> bool: ...
+
+
+class GuestWebview(Protocol):
+    """What the host needs from a webview object: its loop primitives and its call bridge."""
+
+    @property
+    def _native(self) -> NativeLoop: ...
+
+    @property
+    def _bridge(self) -> Bridge: ...
 
 
 class WebviewHost:
@@ -40,7 +64,9 @@ class WebviewHost:
     #: GTK's main loop does not own ``signal.set_wakeup_fd``; asyncio-guest may use it.
     host_uses_signal_set_wakeup_fd = False
 
-    def __init__(self, webview: Webview, on_close: Optional[Callable[[], None]] = None) -> None:
+    def __init__(
+        self, webview: GuestWebview, on_close: Optional[Callable[[], None]] = None
+    ) -> None:
         self.webview = webview
         #: Called (once per ``mainloop``) on the GUI thread when the loop ended without
         #: ``stop()``: the window was closed or ``terminate()`` was called.  It should make
@@ -83,7 +109,7 @@ class WebviewHost:
 
 
 def run_bridge(
-    webview: Webview,
+    webview: GuestWebview,
     async_fn: Callable[..., Awaitable[T]],
     *args: Any,
     cancelled_ok: bool = True,
