@@ -286,3 +286,34 @@ def test_embedding_in_a_caller_owned_gtk_window() -> None:
     assert result["value"] == 42
     assert result["same_window"] is True
     assert result["guest_io_threads"] == 0
+
+
+def test_closing_also_cancels_background_tasks_started_by_bindings() -> None:
+    result = page_scenario(
+        setup="""
+        state = {}
+        keep = set()
+        async def background():
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                state["cancelled"] = True
+                raise
+        def spawn():
+            # A plain binding runs between guest ticks, where the guest loop is running.
+            keep.add(asyncio.get_running_loop().create_task(background()))
+            asyncio.get_running_loop().call_later(0.2, wv.close)
+            return "spawned"
+        wv.bind("spawn", spawn)
+        """,
+        page_js="""
+        await spawn();
+        """,
+        after="""
+        emit(**state)
+        """,
+    )
+    assert result["cancelled"] is True
+    assert result["elapsed"] < 5
+    assert result["guest_io_threads"] == 0
+    assert result["python_threads"] == ["MainThread"]
