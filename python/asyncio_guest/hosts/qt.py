@@ -118,7 +118,7 @@ class QtHost:
                 return bool(super().event(ev))
 
         # Created here, so it lives on the GUI thread: its events are delivered there.
-        self._receiver = _Receiver()
+        self._receiver: Any = _Receiver()
         self._old_quit_on_last = self._set_quit_on_last_window_closed(False)
 
     def _set_quit_on_last_window_closed(self, value: Optional[bool]) -> Optional[bool]:
@@ -150,11 +150,12 @@ class QtHost:
         with self._lock:
             if self._closed:
                 raise RuntimeError("the Qt host is closed; the callback cannot run")
-            # Append first: the event may be delivered before postEvent even returns.
+            # Append first: the event may be delivered before postEvent even returns.  Posted
+            # under the lock so close() cannot drop the receiver in between.
             self._queue.append(fn)
-        self.QtCore.QCoreApplication.postEvent(
-            self._receiver, self.QtCore.QEvent(self._type), self.priority
-        )
+            self.QtCore.QCoreApplication.postEvent(
+                self._receiver, self.QtCore.QEvent(self._type), self.priority
+            )
 
     run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
 
@@ -182,14 +183,17 @@ class QtHost:
     def close(self) -> None:
         """Forget queued callables, restore ``quitOnLastWindowClosed``, drop the receiver."""
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
             self._queue.clear()
+            receiver, self._receiver = self._receiver, None
         self._set_quit_on_last_window_closed(self._old_quit_on_last)
         self._old_quit_on_last = None
-        # deleteLater would need the loop again; Qt drops pending events of a deleted object.
-        self.QtCore.QCoreApplication.removePostedEvents(self._receiver, self._type)
-        self._receiver.setParent(None)
-        self._receiver = None
+        self.QtCore.QCoreApplication.removePostedEvents(receiver, self._type)
+        # The receiver has no parent: dropping the last reference deletes the QObject now
+        # (deleteLater would need the loop again), and Qt drops events posted to it.
+        del receiver
 
 
 def run(
