@@ -35,7 +35,7 @@ class WxApp:
     """The sample window; implements :class:`_sample_common.SampleView`."""
 
     def __init__(self, **controller_kwargs: Any) -> None:
-        self.app = wx.GetApp() or wx.App(False)
+        self.app = wx.GetApp() or wx.App(False, clearSigInt=False)
         self.controller = common.SampleController(self, **controller_kwargs)
         self.dialog: Optional[wx.Dialog] = None
         self.dialog_result: Optional[str] = None

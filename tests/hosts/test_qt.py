@@ -234,6 +234,25 @@ def _child(binding: str, scenario: str) -> dict[str, Any]:
             direct, binding=binding
         )
         window.close()
+    elif scenario == "sigint":
+        # Ctrl+C while Qt's C++ loop runs: the guest's wakeup fd gets Python to run the
+        # handler, which cancels the main task; the run ends with KeyboardInterrupt.
+        import signal
+
+        warm_up(None)
+        fds, threads = _fds(), _threads()
+
+        async def sleeper() -> None:
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+            await asyncio.sleep(20)
+
+        started = time.monotonic()
+        try:
+            qt_host.run(sleeper, binding=binding)
+        except KeyboardInterrupt:
+            out["raised"] = "KeyboardInterrupt"
+        out["seconds"] = time.monotonic() - started
+        out["handler_restored"] = signal.getsignal(signal.SIGINT) is signal.default_int_handler
     elif scenario == "bad_input":
         warm_up(None)
         fds, threads = _fds(), _threads()
@@ -372,6 +391,14 @@ if __name__ != "__main__":
             "a guest task made a blocking call that runs a nested host event loop" in (r["stderr"])
         ), r["stderr"]
         assert "_exec(dialog)" in r["stderr"]  # the report points at the blocking call
+
+    @pytest.mark.timeout(90)
+    @pytest.mark.parametrize("binding", params)
+    def test_ctrl_c_cancels_the_guest(binding: str) -> None:
+        r = run_child(binding, "sigint")
+        assert r["raised"] == "KeyboardInterrupt", r
+        assert r["seconds"] < 5, r
+        assert r["handler_restored"] is True, r
 
     @pytest.mark.timeout(90)
     @pytest.mark.parametrize("binding", params)

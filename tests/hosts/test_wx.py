@@ -75,7 +75,8 @@ def _child(scenario: str) -> dict[str, Any]:
 
     from asyncio_guest.hosts import wx as wx_host
 
-    app = wx.App(False)
+    # clearSigInt=False: wx.App() would otherwise reset SIGINT to SIG_DFL (see hosts.wx.run).
+    app = wx.App(False, clearSigInt=False)
     sim = wx.UIActionSimulator()
     out: dict[str, Any] = {}
     timers: list[wx.Timer] = []
@@ -253,6 +254,26 @@ def _child(scenario: str) -> dict[str, Any]:
         code, out["counted_during"], out["counted_after"] = wx_host.run(direct)
         out["ok"] = code == wx.ID_OK
         frame.Destroy()
+    elif scenario == "sigint":
+        import signal
+
+        frame = wx.Frame(None, title="main")
+        frame.Show()
+        warm_up()
+        fds, threads = _fds(), _threads()
+
+        async def sleeper() -> None:
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+            await asyncio.sleep(20)
+
+        started = time.monotonic()
+        try:
+            wx_host.run(sleeper)
+        except KeyboardInterrupt:
+            out["raised"] = "KeyboardInterrupt"
+        out["seconds"] = time.monotonic() - started
+        out["handler_restored"] = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        frame.Destroy()
     elif scenario == "bad_input":
         warm_up()
         fds, threads = _fds(), _threads()
@@ -391,6 +412,13 @@ if __name__ != "__main__":
             "a guest task made a blocking call that runs a nested host event loop" in (r["stderr"])
         ), r["stderr"]
         assert "dialog.ShowModal()" in r["stderr"]
+
+    @pytest.mark.timeout(90)
+    def test_ctrl_c_cancels_the_guest(display: str) -> None:
+        r = run_child(display, "sigint")
+        assert r["raised"] == "KeyboardInterrupt", r
+        assert r["seconds"] < 5, r
+        assert r["handler_restored"] is True, r
 
     @pytest.mark.timeout(90)
     def test_bad_input_raises_clear_errors(display: str) -> None:

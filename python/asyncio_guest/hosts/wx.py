@@ -140,9 +140,13 @@ def run(
 
     Uses ``app``, else the existing ``wx.App``, else creates one.  When the last top-level
     window is destroyed the main task is cancelled, so the guest ends cleanly.
+
+    Ctrl+C: ``wx.App()`` resets SIGINT to ``SIG_DFL`` by default (``clearSigInt=True``), so
+    Ctrl+C kills the process at once.  The app created here passes ``clearSigInt=False``, so
+    Ctrl+C cancels the main task like ``asyncio.run`` does; create yours the same way.
     """
     if app is None and wx.GetApp() is None:
-        app = wx.App(False)
+        app = wx.App(False, clearSigInt=False)
         _apps.append(app)  # one wx.App per process: keep it for later runs
     host = WxHost(app)
 
