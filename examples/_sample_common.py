@@ -36,6 +36,12 @@ host thread from guest tasks), creates ``SampleController(view)``, starts
 cancels the main task; the guest then tears down and ``done_callback`` ends the host loop.
 The modal-dialog button is sample-specific: it calls
 ``controller.spawn(coro)`` with a coroutine that does ``await asyncio_guest.modal(...)``.
+
+For tests: ``controller.count``, ``controller.progress`` (received, total),
+``controller.last_download`` ("done" / "cancelled" / "error: ...") and
+``controller.download_task``.  Hosts whose own callbacks run on another asyncio loop
+(Tornado, an asyncio host) must reach the controller through
+``controller.loop.call_soon(...)``: there ``asyncio.ensure_future`` would pick the host loop.
 """
 
 from __future__ import annotations
