@@ -16,7 +16,6 @@ and ``host.run_pending()`` once per frame, and post nothing else with that event
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from typing import Any, Awaitable, Callable, Optional, TypeVar
@@ -50,7 +49,6 @@ class PygameHost:
         self.on_frame = on_frame
         self.fps = fps
         self._queue: deque[Callable[[], object]] = deque()
-        self._thread = threading.get_ident()
         self._running = False
         self._closed = False
 
@@ -71,6 +69,8 @@ class PygameHost:
         while not self._wakeup():
             if self._closed or not pygame.display.get_init():
                 raise RuntimeError("the pygame host went away while posting")
+            if pygame.event.get_blocked(self.event_type):
+                raise RuntimeError("the guest's wakeup event type was blocked (set_blocked)")
             time.sleep(delay)
             delay = min(delay * 2, 0.01)
 

@@ -16,7 +16,6 @@ the number of queued callables and scheduled Tcl events stay paired and order is
 
 from __future__ import annotations
 
-import threading
 import tkinter
 from collections import deque
 from typing import Any, Awaitable, Callable, Optional, TypeVar
@@ -45,7 +44,6 @@ class TkHost:
             raise RuntimeError("asyncio_guest needs a Tcl/Tk built with thread support")
         self._queue: deque[Callable[[], object]] = deque()
         self._cmd = self.root.register(self._dispatch)
-        self._thread = threading.get_ident()
         self._closed = False
 
     def _dispatch(self) -> None:
