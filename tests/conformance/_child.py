@@ -56,10 +56,13 @@ class Counters:
     def __init__(self) -> None:
         self.selector_loops = 0  # every unix selector loop, ours included
         self.our_loops = 0  # instances of the variant's loop class
+        self.our_runs = 0  # run_forever calls on them (IsolatedAsyncioTestCase
+        # on 3.9/3.10 builds its loop before startTest, so count runs too)
 
     def reset(self) -> None:
         self.selector_loops = 0
         self.our_loops = 0
+        self.our_runs = 0
 
 
 COUNTERS = Counters()
@@ -71,6 +74,13 @@ GUEST_TOTALS: dict[str, int] = {}
 
 
 def _instrument_guest_stats(loop_cls: type) -> None:
+    original_run_forever = loop_cls.run_forever
+
+    def run_forever(self: Any) -> None:
+        COUNTERS.our_runs += 1
+        original_run_forever(self)
+
+    loop_cls.run_forever = run_forever  # type: ignore[method-assign]
     if not hasattr(loop_cls, "guest_stats"):
         return
     original_close = loop_cls.close
@@ -229,7 +239,7 @@ class JsonlResult(unittest.TestResult):
                 "t": round(elapsed, 4),
                 "msg": self._msg,
                 "loops": COUNTERS.selector_loops,
-                "ours": COUNTERS.our_loops,
+                "ours": COUNTERS.our_loops + COUNTERS.our_runs,
                 "env": env_changed,
                 "threads": threading.active_count(),
                 # A loop still marked running on this thread after a test
