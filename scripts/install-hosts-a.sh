@@ -29,7 +29,7 @@ PYGAME_CLASSIC_SPEC="pygame>=2.6,<3"
 TORNADO_SPEC="tornado>=6.4,<7"
 
 if [ "${SKIP_APT:-0}" != "1" ]; then
-    apt_pkgs=(xvfb xauth x11-utils imagemagick pkg-config libgirepository1.0-dev libcairo2-dev
+    apt_pkgs=(xvfb xauth x11-utils imagemagick pkg-config gcc libgirepository1.0-dev libcairo2-dev
         gir1.2-gtk-3.0 gir1.2-gtk-4.0 libgtk-3-0 libgtk-4-1 gobject-introspection xterm
         ninja-build fonts-dejavu-core)
     missing=()
