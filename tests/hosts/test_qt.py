@@ -234,6 +234,31 @@ def _child(binding: str, scenario: str) -> dict[str, Any]:
             direct, binding=binding
         )
         window.close()
+    elif scenario == "many_posts":
+        # 20,000 posts (half from another thread): all run, and the binding's post path does
+        # not eat references to None (PySide6 6.12.0's postEvent does: fatal before 3.12).
+        host = qt_host.QtHost(binding)
+        warm_up(None)
+        fds, threads = _fds(), _threads()
+        ran = [0]
+
+        def bump() -> None:
+            ran[0] += 1
+
+        none_refs = sys.getrefcount(None)
+        worker = threading.Thread(
+            target=lambda: [host.run_sync_soon_threadsafe(bump) for _ in range(10_000)]
+        )
+        worker.start()
+        for _ in range(10_000):
+            host.run_sync_soon_not_threadsafe(bump)
+        worker.join()
+        host.run_sync_soon_threadsafe(host.stop)
+        host.mainloop()
+        host.close()
+        out["ran"] = ran[0]
+        out["post_path"] = host.post_path
+        out["none_refcount_delta"] = sys.getrefcount(None) - none_refs
     elif scenario == "sigint":
         # Ctrl+C while Qt's C++ loop runs: the guest's wakeup fd gets Python to run the
         # handler, which cancels the main task; the run ends with KeyboardInterrupt.
@@ -391,6 +416,14 @@ if __name__ != "__main__":
             "a guest task made a blocking call that runs a nested host event loop" in (r["stderr"])
         ), r["stderr"]
         assert "_exec(dialog)" in r["stderr"]  # the report points at the blocking call
+
+    @pytest.mark.timeout(90)
+    @pytest.mark.parametrize("binding", params)
+    def test_many_posts_keep_none_refcount(binding: str) -> None:
+        r = run_child(binding, "many_posts")
+        assert r["ran"] == 20_000, r
+        # Before 3.12 a lost reference per post would show as about -20,000 (and crash).
+        assert r["none_refcount_delta"] > -100, r
 
     @pytest.mark.timeout(90)
     @pytest.mark.parametrize("binding", params)

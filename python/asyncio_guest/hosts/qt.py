@@ -17,6 +17,9 @@ callable, so events and callables stay paired and order is append order.
   socket notifiers come from the event dispatcher, not this queue, and are not affected.
 * There is no cheaper same-thread path that still queues (a 0 ms ``QTimer`` costs more than a
   posted event), so ``run_sync_soon_not_threadsafe`` is the same hook.
+* PySide6 6.12.0's ``postEvent`` drops a reference to ``None`` per call, fatal before Python
+  3.12: where a probe at start-up sees that, posts go through a queued
+  ``QMetaObject.invokeMethod`` instead (see :func:`_post_event_drops_none`).
 
 Modal dialogs: ``QDialog.exec()`` runs a nested event loop that delivers posted events, so with
 ``await asyncio_guest.modal(dialog.exec)`` the guest keeps running while the dialog is open.
@@ -31,6 +34,7 @@ own, so :meth:`QtHost.stop` never ends a loop the caller runs.
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import sys
@@ -79,6 +83,32 @@ def load_binding(binding: Optional[str] = None) -> ModuleType:
     raise ImportError("no Qt binding could be imported (" + "; ".join(errors) + ")")
 
 
+def _post_event_drops_none(host: QtHost) -> bool:
+    """Whether this binding's ``postEvent`` loses a reference to ``None`` on every call.
+
+    PySide6 6.12.0 does (measured: ``sys.getrefcount(None)`` drops by exactly 1 per
+    ``QCoreApplication.postEvent``; 6.10.3, PyQt5 and PyQt6 do not).  Before Python 3.12,
+    where ``None`` is not immortal, that ends in "Fatal Python error: none_dealloc" after a few
+    thousand guest ticks.  Probed once per host instead of trusting version numbers; where it
+    happens the host posts with ``QMetaObject.invokeMethod(..., QueuedConnection)`` (also
+    thread-safe and always queued, at normal priority), which does not leak.
+    """
+    if sys.version_info >= (3, 12):
+        return False  # None is immortal: such a leak would be harmless
+    QtCore, probes = host.QtCore, 64
+    before = sys.getrefcount(None)
+    for _ in range(probes):
+        QtCore.QCoreApplication.postEvent(host._receiver, QtCore.QEvent(host._type), PRIORITY)
+    lost = before - sys.getrefcount(None)
+    # The probes find the FIFO empty when delivered; drop them anyway.
+    QtCore.QCoreApplication.removePostedEvents(host._receiver, host._type)
+    if lost < probes // 2:
+        return False
+    for _ in range(lost):  # give back what the probe took
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(None))
+    return True
+
+
 def _exec(obj: Any) -> int:
     # PyQt5 spells it exec_ (exec was a keyword in Python 2); PyQt6 only has exec.
     method = getattr(obj, "exec", None) or obj.exec_
@@ -110,6 +140,8 @@ class QtHost:
         self._loop: Any = None
         host = self
 
+        slot = getattr(QtCore, "Slot", None) or QtCore.pyqtSlot
+
         class _Receiver(QtCore.QObject):  # type: ignore[misc, name-defined]
             def event(self, ev: Any) -> bool:
                 if ev.type() == host._type:
@@ -117,8 +149,15 @@ class QtHost:
                     return True
                 return bool(super().event(ev))
 
+            @slot()  # type: ignore[misc]
+            def guestTick(self) -> None:  # the invokeMethod fallback, see below
+                host._dispatch()
+
         # Created here, so it lives on the GUI thread: its events are delivered there.
         self._receiver: Any = _Receiver()
+        #: "postEvent", or "invokeMethod" where this binding's postEvent is broken.
+        self.post_path = "invokeMethod" if _post_event_drops_none(self) else "postEvent"
+        self._queued = getattr(QtCore.Qt, "ConnectionType", QtCore.Qt).QueuedConnection
         self._old_quit_on_last = self._set_quit_on_last_window_closed(False)
 
     def _set_quit_on_last_window_closed(self, value: Optional[bool]) -> Optional[bool]:
@@ -153,9 +192,12 @@ class QtHost:
             # Append first: the event may be delivered before postEvent even returns.  Posted
             # under the lock so close() cannot drop the receiver in between.
             self._queue.append(fn)
-            self.QtCore.QCoreApplication.postEvent(
-                self._receiver, self.QtCore.QEvent(self._type), self.priority
-            )
+            if self.post_path == "postEvent":
+                self.QtCore.QCoreApplication.postEvent(
+                    self._receiver, self.QtCore.QEvent(self._type), self.priority
+                )
+            else:
+                self.QtCore.QMetaObject.invokeMethod(self._receiver, "guestTick", self._queued)
 
     run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
 
