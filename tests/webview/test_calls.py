@@ -73,7 +73,7 @@ def test_two_hundred_concurrent_calls_all_settle() -> None:
             active += 1
             peak = max(peak, active)
             try:
-                await asyncio.sleep(random.uniform(0.0, 0.2))
+                await asyncio.sleep(random.uniform(0.5, 0.7))
                 if i % 10 == 7:
                     raise RuntimeError(f"fail {i}")
                 return i * 2
