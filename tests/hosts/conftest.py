@@ -196,6 +196,15 @@ def _gap_stats(stamps: list[float]) -> dict[str, Any]:
 
 
 def _scenario_cadence(d: Driver) -> dict[str, Any]:
+    """Two attempts of :func:`_cadence_once`; the check passes if either does.  A host that
+    the spinning guest really starves fails both; a shared CI machine that preempts this
+    process at the wrong moment rarely spoils two in a row."""
+    first = _cadence_once(d)
+    second = _cadence_once(d)
+    return {**first, "attempts": [first, second]}
+
+
+def _cadence_once(d: Driver) -> dict[str, Any]:
     """A host timer every TIMER_MS, first while the guest idles (the baseline this machine
     allows right now), then while a guest task spins on sleep(0)."""
     app = d.make_app(**FAST)
@@ -380,6 +389,24 @@ def check_common(results: dict[str, Any], scenario: str) -> dict[str, Any]:
     return data
 
 
+def _cadence_failure(host: str, a: dict[str, Any]) -> Optional[str]:
+    """Why one cadence attempt fails the check, or None."""
+    summary = (
+        f"{host}: spinning {a['fires']} fires, p95 gap {a['p95_gap_ms']} ms, max "
+        f"{a['max_gap_ms']} ms; idle baseline {a['idle_fires']} fires, p95 "
+        f"{a['idle_p95_gap_ms']} ms"
+    )
+    if a["spins"] <= 100 or a["p95_gap_ms"] is None or a["idle_p95_gap_ms"] is None:
+        return summary
+    ok = (
+        a["fires"] >= a["idle_fires"] // 2
+        and a["fires"] >= a["expected_fires"] // 4
+        and a["p95_gap_ms"] < max(40.0, 3 * a["idle_p95_gap_ms"])
+        and a["max_gap_ms"] < 300
+    )
+    return None if ok else summary
+
+
 def check_scenario(results: dict[str, Any], scenario: str) -> dict[str, Any]:
     """The standard assertions for each scenario."""
     data = check_common(results, scenario)
@@ -402,16 +429,8 @@ def check_scenario(results: dict[str, Any], scenario: str) -> dict[str, Any]:
         # timer in the same process a moment before, while the guest idled: that baseline
         # absorbs what a loaded (shared CI) machine does to any timer.  A host starved by
         # the spinning guest would miss nearly all fires instead.
-        summary = (
-            f"{results['host']}: spinning {data['fires']} fires, p95 gap "
-            f"{data['p95_gap_ms']} ms, max {data['max_gap_ms']} ms; idle baseline "
-            f"{data['idle_fires']} fires, p95 {data['idle_p95_gap_ms']} ms"
-        )
-        assert data["fires"] >= data["idle_fires"] // 2, summary
-        assert data["fires"] >= data["expected_fires"] // 4, summary
-        assert data["p95_gap_ms"] is not None, summary
-        assert data["p95_gap_ms"] < max(40.0, 3 * data["idle_p95_gap_ms"]), summary
-        assert data["max_gap_ms"] < 300, summary
+        failures = [_cadence_failure(results["host"], a) for a in data["attempts"]]
+        assert None in failures, "; ".join(f for f in failures if f)
     elif scenario == "close":
         assert data["result"] == "None", data
         assert data["count"] > 0, data
