@@ -25,11 +25,12 @@ DEMOS = {
     "pyside6": "pyside6_app.py",
     "wx": "wx_app.py",
     "win32": "win32_app.py",
+    "webview": "webview_app.py",
 }
 ALIASES = {"tk": "tkinter", "gtk": "gtk3", "qt": "pyqt6", "wxpython": "wx"}
 #: Demos that open a window and so need a display (pygame unless SDL_VIDEODRIVER says
 #: otherwise: without one SDL silently falls back to an invisible offscreen window).
-NEEDS_DISPLAY = {"tkinter", "gtk3", "gtk4", "pygame", "pyqt5", "pyqt6", "pyside6", "wx"}
+NEEDS_DISPLAY = {"tkinter", "gtk3", "gtk4", "pygame", "pyqt5", "pyqt6", "pyside6", "wx", "webview"}
 
 USAGE = """usage: python -m asyncio_guest demo [--host NAME] [sample args...]
        python -m asyncio_guest bench [benchmark args...]
@@ -95,6 +96,8 @@ def demo(argv: list[str]) -> int:
         return 2
     if host == "pygame" and os.environ.get("SDL_VIDEODRIVER"):
         pass  # the user chose SDL's video driver explicitly (e.g. dummy, kmsdrm)
+    elif host in ("pyqt5", "pyqt6", "pyside6") and os.environ.get("QT_QPA_PLATFORM"):
+        pass  # likewise Qt's platform plugin (e.g. offscreen)
     elif host in NEEDS_DISPLAY and not _has_display():
         print(
             "no display: run it under a virtual X server, e.g. "
