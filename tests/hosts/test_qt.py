@@ -42,7 +42,7 @@ def _threads() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
-def _child(binding: str, scenario: str) -> dict[str, Any]:
+def _child(binding: str, scenario: str, mode: str = "thread_free") -> dict[str, Any]:
     import asyncio
     import faulthandler
     import threading
@@ -54,6 +54,16 @@ def _child(binding: str, scenario: str) -> dict[str, Any]:
     import _qt_sample
 
     from asyncio_guest.hosts import qt as qt_host
+
+    if mode == "worker":
+        # Every run in this child (the sample's too) waits for I/O on the core's worker
+        # thread instead of a QSocketNotifier.
+        thread_free_run = qt_host.run
+
+        def worker_run(*args: Any, **kwargs: Any) -> Any:
+            return thread_free_run(*args, thread_free=False, **kwargs)
+
+        qt_host.run = worker_run  # type: ignore[assignment]
 
     QtCore = importlib.import_module(binding + ".QtCore")
     QtTest = importlib.import_module(binding + ".QtTest")
@@ -148,7 +158,9 @@ def _child(binding: str, scenario: str) -> dict[str, Any]:
         # Baseline first: the same timer with an idle guest (sleep instead of spinning).
         async def idle() -> int:
             await asyncio.sleep(1.0)
-            return 0
+            # How the waits were done: 0 hand-offs to the worker in thread-free mode.
+            stats: dict[str, int] = asyncio.get_running_loop().guest_stats()  # type: ignore[attr-defined]
+            return stats["worker_waits"]
 
         for name, fn in (("idle", idle), ("spin", spin)):
             stamps.clear()
@@ -327,11 +339,15 @@ if __name__ != "__main__":
         for b in BINDINGS
     ]
 
-    def run_child(binding: str, scenario: str, stderr_ok: bool = False) -> dict[str, Any]:
+    modes = ["thread_free", "worker"]
+
+    def run_child(
+        binding: str, scenario: str, stderr_ok: bool = False, mode: str = "thread_free"
+    ) -> dict[str, Any]:
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONFAULTHANDLER="1")
         env.pop("QT_API", None)
         proc = subprocess.run(
-            [sys.executable, __file__, binding, scenario],
+            [sys.executable, __file__, binding, scenario, mode],
             capture_output=True,
             text=True,
             timeout=60,
@@ -353,45 +369,54 @@ if __name__ != "__main__":
         return result
 
     @pytest.mark.timeout(90)
+    @pytest.mark.parametrize("mode", modes)
     @pytest.mark.parametrize("binding", params)
-    def test_download_completes(binding: str) -> None:
-        r = run_child(binding, "download")
+    def test_download_completes(binding: str, mode: str) -> None:
+        r = run_child(binding, "download", mode=mode)
         assert r["last_download"] == "done", r
         assert r["progress"] == 1000, r
         assert r["status"].startswith("downloaded 1,048,576 bytes"), r
         assert r["window_visible"] is False
 
     @pytest.mark.timeout(90)
+    @pytest.mark.parametrize("mode", modes)
     @pytest.mark.parametrize("binding", params)
-    def test_cancel_button_cancels_download(binding: str) -> None:
-        r = run_child(binding, "cancel")
+    def test_cancel_button_cancels_download(binding: str, mode: str) -> None:
+        r = run_child(binding, "cancel", mode=mode)
         assert r["cancel_enabled"] is True, r
         assert 0 < r["progress_at_cancel"] < 1000, r
         assert r["last_download"] == "cancelled", r
         assert r["status"] == "download cancelled", r
 
     @pytest.mark.timeout(90)
+    @pytest.mark.parametrize("mode", modes)
     @pytest.mark.parametrize("binding", params)
-    def test_counter_runs_while_modal_dialog_open(binding: str) -> None:
-        r = run_child(binding, "modal")
+    def test_counter_runs_while_modal_dialog_open(binding: str, mode: str) -> None:
+        r = run_child(binding, "modal", mode=mode)
         assert r["dialog_result"] == "OK", r
         # 50 ms counter over >= 1 s with the dialog's nested loop running: ideally 20.
         assert r["count_during_dialog"] >= 10, r
 
     @pytest.mark.timeout(90)
+    @pytest.mark.parametrize("mode", modes)
     @pytest.mark.parametrize("binding", params)
-    def test_host_timer_cadence_while_guest_spins(binding: str) -> None:
-        r = run_child(binding, "cadence")
+    def test_host_timer_cadence_while_guest_spins(binding: str, mode: str) -> None:
+        r = run_child(binding, "cadence", mode=mode)
         spin, idle = r["spin"], r["idle"]
         assert spin["result"] > 1000, r  # the guest really spun
+        if mode == "thread_free":
+            assert idle["result"] == 0, r  # no wait went to the worker thread
+        else:
+            assert idle["result"] >= 1, r
         # A 10 ms QTimer over 1 s: ~100 fires when idle.  Spinning must not starve it.
         assert spin["fires"] >= 0.5 * idle["fires"], r  # measured 77-100 % (docs)
         assert spin["max_gap_ms"] < 150, r  # margin for loaded CI cores
 
     @pytest.mark.timeout(90)
+    @pytest.mark.parametrize("mode", modes)
     @pytest.mark.parametrize("binding", params)
-    def test_last_window_closed_cancels_guest_not_app(binding: str) -> None:
-        r = run_child(binding, "last_window")
+    def test_last_window_closed_cancels_guest_not_app(binding: str, mode: str) -> None:
+        r = run_child(binding, "last_window", mode=mode)
         assert r["cancelled"] is True, r
         assert r["quit_on_last_window_closed"] is True, r  # restored after the run
         assert r["second_run"] == "again", r
@@ -426,9 +451,10 @@ if __name__ != "__main__":
         assert r["none_refcount_delta"] > -100, r
 
     @pytest.mark.timeout(90)
+    @pytest.mark.parametrize("mode", modes)
     @pytest.mark.parametrize("binding", params)
-    def test_ctrl_c_cancels_the_guest(binding: str) -> None:
-        r = run_child(binding, "sigint")
+    def test_ctrl_c_cancels_the_guest(binding: str, mode: str) -> None:
+        r = run_child(binding, "sigint", mode=mode)
         assert r["raised"] == "KeyboardInterrupt", r
         assert r["seconds"] < 5, r
         assert r["handler_restored"] is True, r
@@ -446,4 +472,4 @@ if __name__ != "__main__":
 
 
 if __name__ == "__main__":
-    print(json.dumps(_child(sys.argv[1], sys.argv[2])))
+    print(json.dumps(_child(*sys.argv[1:4])))

@@ -21,6 +21,12 @@ callable, so events and callables stay paired and order is append order.
   3.12: where a probe at start-up sees that, posts go through a queued
   ``QMetaObject.invokeMethod`` instead (see :func:`_post_event_drops_none`).
 
+Thread-free mode (default, ``thread_free=True``): the host also offers ``wait_readable``, so
+on Unix the guest's I/O wait is a ``QSocketNotifier`` on the poller's fd plus a precise
+single-shot ``QTimer`` in Qt's own dispatcher, instead of a worker thread that hands each
+wake-up back through ``postEvent``.  Where the poller has no fd (Windows) the core uses the
+worker anyway.
+
 Modal dialogs: ``QDialog.exec()`` runs a nested event loop that delivers posted events, so with
 ``await asyncio_guest.modal(dialog.exec)`` the guest keeps running while the dialog is open.
 
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib
+import math
 import os
 import sys
 import threading
@@ -120,7 +127,11 @@ class QtHost:
 
     host_uses_signal_set_wakeup_fd = False
 
-    def __init__(self, binding: Optional[str] = None, priority: int = PRIORITY) -> None:
+    def __init__(
+        self, binding: Optional[str] = None, priority: int = PRIORITY, thread_free: bool = True
+    ) -> None:
+        if not isinstance(thread_free, bool):
+            raise TypeError(f"thread_free must be a bool, got {thread_free!r}")
         if not isinstance(priority, int):
             raise TypeError(f"priority must be an int (a Qt event priority), got {priority!r}")
         self.QtCore = QtCore = load_binding(binding)
@@ -159,6 +170,21 @@ class QtHost:
         self.post_path = "invokeMethod" if _post_event_drops_none(self) else "postEvent"
         self._queued = getattr(QtCore.Qt, "ConnectionType", QtCore.Qt).QueuedConnection
         self._old_quit_on_last = self._set_quit_on_last_window_closed(False)
+        # Thread-free mode (see wait_readable): one notifier per poller fd and one timer,
+        # reused for every wait.  None disables the mode (run_on_host looks the hook up).
+        self.wait_readable: Optional[Callable[..., Callable[[], None]]] = (
+            self._wait_readable if thread_free else None
+        )
+        self._notifier: Any = None
+        self._notifier_fd = -1
+        self._waiter: Optional[Callable[[], object]] = None
+        self._wait_serial = 0
+        self._wait_timer: Any = QtCore.QTimer()
+        self._wait_timer.setSingleShot(True)
+        # Precise: a coarse timer may fire up to 5 % early or late, and asyncio's timers
+        # (sleep, call_later, timeouts) are what this timer stands for.
+        self._wait_timer.setTimerType(getattr(QtCore.Qt, "TimerType", QtCore.Qt).PreciseTimer)
+        self._wait_timer.timeout.connect(self._on_wait_done)
 
     def _set_quit_on_last_window_closed(self, value: Optional[bool]) -> Optional[bool]:
         # Only QGuiApplication has the setting; a QCoreApplication has no windows to close.
@@ -173,6 +199,9 @@ class QtHost:
             if not self._queue:  # close() dropped it
                 return
             fn = self._queue.popleft()
+        self._call(fn)
+
+    def _call(self, fn: Callable[[], object]) -> None:
         try:
             fn()
         except Exception:
@@ -222,6 +251,60 @@ class QtHost:
         if self._loop is not None:
             self._loop.exit(0)
 
+    # -- thread-free mode
+
+    def _wait_readable(
+        self, fd: int, timeout: Optional[float], fn: Callable[[], object]
+    ) -> Callable[[], None]:
+        """Call ``fn()`` once, when ``fd`` is readable or after ``timeout`` s (GUI thread).
+
+        The guest's thread-free mode (Unix): Qt's own dispatcher watches the poller's fd
+        with a ``QSocketNotifier`` (it is level-triggered, so it is disabled once it fired)
+        and a single-shot precise ``QTimer`` covers the timeout, so the guest needs no
+        worker thread and no thread hop per wake-up.  Qt delivers both in nested loops
+        (``QDialog.exec``) too.
+        """
+        if self._closed:
+            raise RuntimeError("the Qt host is closed; the callback cannot run")
+        QtCore = self.QtCore
+        if self._notifier is None or self._notifier_fd != fd:
+            self._drop_notifier()
+            kind = getattr(QtCore.QSocketNotifier, "Type", QtCore.QSocketNotifier).Read
+            self._notifier = QtCore.QSocketNotifier(fd, kind)
+            self._notifier.activated.connect(self._on_wait_done)
+            self._notifier_fd = fd
+        self._wait_serial += 1
+        serial = self._wait_serial
+        self._waiter = fn
+        self._notifier.setEnabled(True)
+        if timeout is not None:
+            self._wait_timer.start(max(0, math.ceil(timeout * 1000)))
+
+        def cancel() -> None:
+            if serial == self._wait_serial and self._waiter is not None:
+                self._end_wait()
+
+        return cancel
+
+    def _end_wait(self) -> Optional[Callable[[], object]]:
+        fn, self._waiter = self._waiter, None
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+        self._wait_timer.stop()
+        return fn
+
+    def _on_wait_done(self, *_: object) -> None:
+        fn = self._end_wait()  # before fn(): the tick it runs may arm the next wait
+        if fn is not None:
+            self._call(fn)
+
+    def _drop_notifier(self) -> None:
+        if self._notifier is not None:
+            self._notifier.setEnabled(False)
+            self._notifier.activated.disconnect(self._on_wait_done)
+            self._notifier = None
+            self._notifier_fd = -1
+
     def close(self) -> None:
         """Forget queued callables, restore ``quitOnLastWindowClosed``, drop the receiver."""
         with self._lock:
@@ -232,6 +315,8 @@ class QtHost:
             receiver, self._receiver = self._receiver, None
         self._set_quit_on_last_window_closed(self._old_quit_on_last)
         self._old_quit_on_last = None
+        self._end_wait()
+        self._drop_notifier()
         self.QtCore.QCoreApplication.removePostedEvents(receiver, self._type)
         # The receiver has no parent: dropping the last reference deletes the QObject now
         # (deleteLater would need the loop again), and Qt drops events posted to it.
@@ -243,10 +328,13 @@ def run(
     *args: Any,
     binding: Optional[str] = None,
     priority: int = PRIORITY,
+    thread_free: bool = True,
     **kwargs: Any,
 ) -> T:
     """Run ``async_fn(*args)`` as a guest of Qt and return its result.
 
+    ``thread_free=False`` makes the guest wait for I/O on the core's worker thread instead
+    of a ``QSocketNotifier`` (see the module docstring).
     Adopts the existing ``QApplication`` or creates one (kept for the process: Qt allows one
     per process and PyQt/PySide do not support re-creating it reliably).  Closing the last
     window cancels the main task, so the guest ends cleanly instead of being abandoned.
@@ -256,7 +344,7 @@ def run(
         QtWidgets = importlib.import_module(QtCore.__name__.split(".")[0] + ".QtWidgets")
         app = QtWidgets.QApplication(sys.argv[:1])
         _apps.append(app)  # keep it alive: a collected QApplication takes every widget down
-    host = QtHost(QtCore.__name__.split(".")[0], priority)
+    host = QtHost(QtCore.__name__.split(".")[0], priority, thread_free)
 
     async def main() -> T:
         import asyncio
