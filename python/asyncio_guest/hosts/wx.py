@@ -14,7 +14,9 @@ runs the callables that were queued when it started.
   going until *no* event is pending, including the ones queued during the pass, so a guest
   spinning on ``sleep(0)`` would never give the loop back (measured: a 10 ms ``wx.Timer``
   fired 0 times in 1 s).  wx stops sending idle events as soon as the toolkit has anything
-  pending, so a busy guest yields to every input event, timer and redraw.
+  pending, so a busy guest yields to every input event, timer and redraw.  (An ``EVT_IDLE``
+  handler of your own bound on the *app* must call ``event.Skip()``, as wx expects, or this
+  one never sees the event.)
 
 Modal dialogs: ``ShowModal()`` runs a nested event loop that keeps processing pending and idle
 events, so with ``await asyncio_guest.modal(dialog.ShowModal)`` the guest keeps running while
