@@ -26,6 +26,7 @@ import os
 import platform
 import queue
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -38,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _common import READY, RESULT, parse_marked, summary  # noqa: E402
-from contenders import REGISTRY  # noqa: E402
+from contenders import DEFAULT, REGISTRY  # noqa: E402
 
 ROOT = HERE.parent
 
@@ -170,6 +171,19 @@ CHART: list[tuple[str, str]] = [
     ("scale", "derived.kib_per_conn"),
     ("trio_echo", "client.req_per_s"),
 ]
+
+
+#: Chart panel titles.
+SHORT = {
+    "echo_pingpong": "Echo ping-pong 64 B",
+    "echo_stream": "Echo streaming 1 MiB",
+    "wake": "Wake latency",
+    "timer": "Timer sleep(0.005)",
+    "idle": "Idle 10 s",
+    "responsiveness": "Host 10 ms timer under guest load",
+    "scale": "Scale (10,000 connections)",
+    "trio_echo": "Trio echo ping-pong",
+}
 
 
 def baseline_for(workload: Workload) -> str:
@@ -437,9 +451,7 @@ def chart(summary_: dict[str, Any], contenders: list[str], path: Path, title: st
         ax.set_yticks(y, names, fontsize=8)
         ax.invert_yaxis()
         better = "higher is better" if metric.higher_is_better else "lower is better"
-        ax.set_title(
-            f"{WORKLOADS[wname].title.split(':')[0][:38]}\n{metric.label} ({better})", fontsize=9
-        )
+        ax.set_title(f"{SHORT.get(wname, wname)}\n{metric.label} ({better})", fontsize=9)
         if metric.log and min(med) > 0:
             ax.set_xscale("log")
         top = max(m + h for m, h in zip(med, hi)) if med else 1.0
@@ -449,7 +461,7 @@ def chart(summary_: dict[str, Any], contenders: list[str], path: Path, title: st
             if ratio is not None:
                 label += f"  x{ratio:.2f}"
             ax.text(
-                data[c]["median"],
+                data[c]["max"],
                 yi,
                 " " + label,
                 va="center",
@@ -534,12 +546,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         bad = [x for x in chosen if x not in known]
         if bad:
             ap.error(f"unknown {attr}: {', '.join(bad)} (choose from {', '.join(known)})")
-        setattr(args, attr, chosen or list(known))
+        setattr(args, attr, chosen or list(DEFAULT if attr == "contenders" else known))
     return args
 
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # A SIGTERM (a CI timeout, a kill by pid) must still run the cleanup below, which stops
+    # the Xvfb this harness may have started.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     env = Env(python=args.python, env=dict(os.environ))
     env.env.setdefault("QT_QPA_PLATFORM", "offscreen")
     # qasync picks the first Qt binding it finds (PyQt5 may be installed too): pin PySide6,

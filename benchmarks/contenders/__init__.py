@@ -35,7 +35,16 @@ REGISTRY: dict[str, str] = {
     "async-tkinter-loop": "contenders.tk:AsyncTkinterLoop",
     "trio-run": "contenders.trio_:TrioRun",
     "trio-guest-tk": "contenders.trio_:TrioGuestTk",
+    # Design-lever variants, run only when named with --contenders (see ours_fd.py).
+    "ours-minimal-plain": "contenders.ours_fd:OursMinimalPlain",
+    "ours-tk-plain": "contenders.ours_fd:OursTkPlain",
+    "ours-tk-fd": "contenders.ours_fd:OursTkFd",
+    "ours-qt-fd": "contenders.ours_fd:OursQtFd",
+    "ours-gtk-fd": "contenders.ours_fd:OursGtkFd",
 }
+
+#: What a run without --contenders measures: the contenders of issue 6.
+DEFAULT: list[str] = list(REGISTRY)[: list(REGISTRY).index("trio-guest-tk") + 1]
 
 
 def load(name: str) -> Contender:
