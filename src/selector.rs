@@ -137,21 +137,25 @@ struct PyJob {
 }
 
 impl Deliver for PyJob {
-    fn deliver(self: Box<Self>) {
+    fn deliver(self: Box<Self>) -> bool {
         // SAFETY: a plain C query, valid in any state of the interpreter.
         if unsafe { pyo3::ffi::Py_IsInitialized() } == 0 {
             // The interpreter is gone; touching these objects now would crash.
             std::mem::forget(self);
-            return;
+            return false;
         }
         Python::attach(|py| {
             let PyJob { hook, link } = *self;
             // If the hook fails, the link dies here, on this thread; the Python
             // side notices the dropped link and reports the abandoned run.
-            if let Err(err) = hook.call1(py, (link,)) {
-                err.write_unraisable(py, Some(hook.bind(py)));
+            match hook.call1(py, (link,)) {
+                Ok(_) => true,
+                Err(err) => {
+                    err.write_unraisable(py, Some(hook.bind(py)));
+                    false
+                }
             }
-        });
+        })
     }
 }
 

@@ -29,7 +29,9 @@ use crate::poller::{IoPoller, Ready};
 
 /// What the worker does once a wait has returned: hand the chain back to the host.
 pub trait Deliver: Send + 'static {
-    fn deliver(self: Box<Self>);
+    /// Returns false if the hand-off failed (the host's hook raised): the
+    /// chain is then broken, and the worker stops probing the host.
+    fn deliver(self: Box<Self>) -> bool;
 }
 
 /// The stuck-tick watchdog (see [`IoWorker::set_watchdog`]).
@@ -362,7 +364,12 @@ fn worker_main(shared: &Shared) {
             g.job.take()
         };
         if let Some(job) = job {
-            job.deliver();
+            if !job.deliver() {
+                // The host cannot take posts from this thread (gone, or its hook
+                // is broken): the run is over. Do not keep calling that hook.
+                let old = shared.lock().watchdog.take();
+                drop(old);
+            }
         }
     }
 }
@@ -383,8 +390,8 @@ mod tests {
 
     struct Send1(mpsc::Sender<()>);
     impl Deliver for Send1 {
-        fn deliver(self: Box<Self>) {
-            let _ = self.0.send(());
+        fn deliver(self: Box<Self>) -> bool {
+            self.0.send(()).is_ok()
         }
     }
 

@@ -143,6 +143,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_armed_deadline = math.inf
         self._guest_owns_wakeup_fd = False
         self._guest_ticks = 0
+        self._guest_abandoned_off_thread = False
         self._guest_sniffio_local: Any = None
         #: Longest stretch (seconds) of loop iterations run in one host callback.
         #: 0 means exactly one iteration per host callback.
@@ -449,27 +450,34 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             self.call_exception_handler({"message": _NESTED_LOOP_MESSAGE + stack})
 
     def _guest_link_dropped(self, epoch: int) -> None:
-        """A link was garbage-collected without being run: the host abandoned us."""
+        """A link was garbage-collected without being run: the chain is broken."""
         if epoch != self._guest_epoch or not self._guest_active:
             return
-        warnings.warn(
-            RuntimeWarning(
+        on_host = threading.get_ident() == self._thread_id
+        if on_host:
+            message = (
                 "asyncio guest run got abandoned without properly finishing: the host "
-                "dropped a pending tick (did the host loop stop, or a host hook fail, "
+                "dropped a pending tick (did the host loop stop, or a host callback fail, "
                 "before done_callback was called?). Pending guest tasks were dropped."
-            ),
-            stacklevel=1,
-        )
-        on_stop = self._guest_on_stop
-        if threading.get_ident() == self._thread_id:
+            )
+        else:
+            message = (
+                "asyncio guest run got abandoned: the host's run_sync_soon_threadsafe "
+                "failed on the I/O worker thread (see the exception above), so no tick "
+                "can reach the host any more. done_callback cannot be called from this "
+                "thread; the run's state on the host thread is cleaned up the next time "
+                "asyncio_guest is used there. Pending guest tasks were dropped."
+            )
+        warnings.warn(RuntimeWarning(message), stacklevel=1)
+        if on_host:
+            on_stop = self._guest_on_stop
             self._guest_end()
             if on_stop is not None:
                 on_stop(GuestRunAbandoned("the host dropped a pending guest tick"))
         else:
-            # Dropped by the worker thread (the host's hook failed there). The
-            # host-thread state (running loop, signal handlers) can only be reset
-            # on the host thread: mark the run dead so the next use cleans up.
-            self._guest_active = False
+            # The host-thread state (running loop, signal handlers, the
+            # one-run-per-thread slot) can only be reset on the host thread.
+            self._guest_abandoned_off_thread = True
             self._guest_epoch += 1
             _abandoned_elsewhere.append(self)
 
@@ -504,15 +512,16 @@ _abandoned_elsewhere: list[GuestEventLoop] = []
 
 
 def _collect_abandoned() -> None:
-    """Finish cleaning up runs abandoned off their host thread, where possible."""
+    """Finish cleaning up, on this thread, runs abandoned from another thread."""
     here = threading.get_ident()
     for loop in list(_abandoned_elsewhere):
         if loop._thread_id == here:
             _abandoned_elsewhere.remove(loop)
-            loop._guest_active = True  # let _guest_end run its full undo
+            loop._guest_abandoned_off_thread = False
+            on_stop = loop._guest_on_stop
             loop._guest_end()
-            if not loop.is_closed():
-                loop.close()
+            if on_stop is not None:
+                on_stop(GuestRunAbandoned("the host's threadsafe hook failed"))
 
 
 # selectors.BaseSelector is an ABC: make the Rust selector count as one, so code

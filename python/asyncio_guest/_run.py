@@ -275,8 +275,9 @@ def start_guest_run(
         _check_callable(wait_readable, "wait_readable")
     _check_duration(time_slice, "time_slice")
     _check_duration(inline_wait, "inline_wait")
-    from asyncio_guest._loop import _active
+    from asyncio_guest._loop import _active, _collect_abandoned
 
+    _collect_abandoned()
     if threading.get_ident() in _active:
         raise RuntimeError(
             "a guest run is already active on this thread; run several things inside "

@@ -249,3 +249,50 @@ def test_done_callback_that_raises_propagates_to_the_host() -> None:
     with pytest.raises(ValueError, match="done_callback failed"):
         for _ in range(100):
             host.queue.get(timeout=10)()
+
+
+def test_threadsafe_hook_failing_on_the_worker_is_reported_and_cleaned_up() -> None:
+    """The host's threadsafe hook raises on the worker thread (a Tk app driving
+    its own update() loop gets "main thread is not in main loop"): the error is
+    printed as unraisable, a RuntimeWarning says the run is abandoned, the
+    worker stops calling the broken hook, and the host thread's state is
+    cleaned up by the next use of asyncio_guest there."""
+    host = TrivialHost()
+    results: list[outcome.Outcome] = []
+    hook_calls: list[int] = []
+    unraisable: list[str] = []
+
+    def broken_threadsafe(fn: object) -> None:
+        hook_calls.append(threading.get_ident())
+        raise RuntimeError("main thread is not in main loop")
+
+    async def main() -> str:
+        await asyncio.sleep(0.05)  # a wait on the worker, whose post then fails
+        return "unreachable"
+
+    old_hook = sys.unraisablehook
+    # Keep only the text: holding the exception would keep its traceback, and
+    # so the dropped link, alive past the point this test is about.
+    sys.unraisablehook = lambda u: unraisable.append(repr(u.exc_value))
+    try:
+        with pytest.warns(RuntimeWarning, match="failed on the I/O worker thread"):
+            asyncio_guest.start_guest_run(
+                main,
+                run_sync_soon_threadsafe=broken_threadsafe,
+                run_sync_soon_not_threadsafe=host.run_sync_soon_not_threadsafe,
+                done_callback=results.append,
+            )
+            deadline = time.monotonic() + 1.5  # > the 0.5 s watchdog threshold
+            while time.monotonic() < deadline:
+                try:
+                    host.queue.get(timeout=0.05)()
+                except Exception:
+                    pass
+    finally:
+        sys.unraisablehook = old_hook
+    assert len(hook_calls) == 1, "the broken hook was called again"
+    assert any("main thread is not in main loop" in u for u in unraisable), unraisable
+    assert results == []  # done_callback can only run on the host thread
+    # The next run on this thread cleans up the dead one and works.
+    assert trivial_guest_run(asyncio.sleep, 0, "next run") == "next run"
+    assert asyncio._get_running_loop() is None
