@@ -319,7 +319,19 @@ def display_env() -> dict[str, str]:
             raise RuntimeError("no DISPLAY and no Xvfb: run scripts/install-hosts-a.sh")
         read_fd, write_fd = os.pipe()
         _xvfb = subprocess.Popen(
-            [xvfb, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+            # -noreset: otherwise the server resets whenever its last client
+            # disconnects, and a child connecting during the reset fails.
+            [
+                xvfb,
+                "-displayfd",
+                str(write_fd),
+                "-screen",
+                "0",
+                "1024x768x24",
+                "-nolisten",
+                "tcp",
+                "-noreset",
+            ],
             pass_fds=(write_fd,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
