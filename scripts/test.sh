@@ -36,17 +36,37 @@ suite() {
 
 set -e
 bash scripts/setup.sh
+pythons=()
+for v in $VERSIONS; do pythons+=(".venvs/$v/bin/python"); done
+# The optional parts: toolkits for the host adapters, the webview package.
+bash scripts/install-hosts-a.sh "${pythons[@]}"
+bash scripts/install-hosts-b.sh "${pythons[@]}"
+bash scripts/install-webview.sh "${pythons[@]}"
 set +e
+
+# GUI suites share one X server; -noreset keeps it up between clients.
+XVFB=(xvfb-run -a -s "-screen 0 1280x1024x24 -noreset")
+export WEBKIT_DISABLE_COMPOSITING_MODE=1
 
 suite "rust: cargo fmt --check" cargo fmt --check
 suite "rust: cargo clippy" cargo clippy --all-targets -q -- -D warnings
-suite "python: ruff check" .venvs/3.11/bin/ruff check python tests examples benchmarks scripts
-suite "python: ruff format --check" .venvs/3.11/bin/ruff format --check python tests examples benchmarks scripts
+suite "python: ruff check" .venvs/3.11/bin/ruff check python tests examples benchmarks scripts webview/python
+suite "python: ruff format --check" .venvs/3.11/bin/ruff format --check python tests examples benchmarks scripts webview/python
 suite "rust: cargo test (poller, worker, hand-off)" cargo test -q
 
 for v in $VERSIONS; do
     suite "core tests on Python $v" ".venvs/$v/bin/python" -m pytest tests/core -q -p no:cacheprovider --timeout 120
 done
+
+for v in $VERSIONS; do
+    suite "host adapters on Python $v (Tk, GTK 3/4, pygame-ce/classic, Tornado, asyncio, Qt x3, wx, Win32 queue)" \
+        "${XVFB[@]}" ".venvs/$v/bin/python" -m pytest tests/hosts -q -p no:cacheprovider --timeout 300
+done
+
+for v in $VERSIONS; do
+    suite "webview on Python $v" "${XVFB[@]}" ".venvs/$v/bin/python" -m pytest tests/webview -q -p no:cacheprovider --timeout 300
+done
+suite "webview crate: fmt + clippy" bash -c 'cd webview && cargo fmt --check && CARGO_BUILD_JOBS=2 cargo clippy --release --all-targets -q -- -D warnings'
 
 suite "packaging: wheel builds, installs and imports in a clean venv" bash scripts/check-wheel.sh
 
