@@ -196,7 +196,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--quit-after", type=float, default=0, help="close after N seconds")
     args = parser.parse_args(argv)
     if sys.platform != "win32":
-        print(f"the Win32 sample needs Windows (this is {sys.platform}); see docs/hosts-b.md")
+        print(f"the Win32 sample needs Windows (this is {sys.platform}); see docs/hosts.md")
         return 2
     app = Win32App()
     if args.demo:

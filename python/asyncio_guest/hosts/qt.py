@@ -1,6 +1,6 @@
 """Qt host for PyQt5, PyQt6 and PySide6: guest ticks are posted events to a receiver object.
 
-Posting (see docs/hosts-b.md): both hooks append the callable to a FIFO, then
+Posting (see docs/hosts.md): both hooks append the callable to a FIFO, then
 ``QCoreApplication.postEvent`` a plain event of one custom registered type to a receiver
 ``QObject`` that lives on the GUI thread; each delivered event pops and runs the *oldest*
 callable, so events and callables stay paired and order is append order.

@@ -4,7 +4,7 @@ UNTESTED ON WINDOWS: this machine runs Linux.  The queueing logic below is unit-
 fake ``user32`` (tests/hosts/test_win32_queue.py), including a real guest run with real
 sockets over the fake message queue; the ctypes declarations follow the documented API.
 
-Posting (see docs/hosts-b.md):
+Posting (see docs/hosts.md):
 
 * Both hooks append the callable to a FIFO *first*, then ``PostMessageW(hwnd, WM_GUEST)`` to a
   hidden message-only window (parent ``HWND_MESSAGE``) owned by the GUI thread, unless a

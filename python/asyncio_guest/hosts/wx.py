@@ -1,6 +1,6 @@
 """wxPython host: guest ticks run from ``wx.CallAfter`` (other threads) and idle events.
 
-Posting (see docs/hosts-b.md): both hooks append the callable to one FIFO; a drain pops and
+Posting (see docs/hosts.md): both hooks append the callable to one FIFO; a drain pops and
 runs the callables that were queued when it started.
 
 * From another thread: ``wx.CallAfter(drain)``.  CallAfter queues an event to the ``wx.App``
