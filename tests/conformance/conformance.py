@@ -669,6 +669,34 @@ def recompare(summary: dict[str, Any], workdir: str) -> dict[str, Any]:
     return {**summary, "comparisons": comparisons}
 
 
+def prune_stale(summary: dict[str, Any], path: str = EXPECTATIONS) -> int:
+    """Drop (version, variant) pairs of entries that no longer differ; return how many."""
+    stale = {(c["version"], c["variant"], i) for c in summary["comparisons"] for i in c["stale"]}
+    if not stale:
+        return 0
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    kept, removed = [], 0
+    for e in data.get("differences", []):
+        versions = e["versions"] if e["versions"] != "*" else list(VERSIONS)
+        variants = list(e["variants"])
+        # Keep a (version, variant) pair unless it was run and found stale.
+        pairs = [(v, var) for v in versions for var in variants if (v, var, e["id"]) not in stale]
+        removed += len(versions) * len(variants) - len(pairs)
+        if pairs:
+            e = dict(e)
+            e["versions"] = sorted(
+                {v for v, _ in pairs}, key=lambda v: tuple(map(int, v.split(".")))
+            )
+            e["variants"] = sorted({var for _, var in pairs})
+            kept.append(e)
+    data["differences"] = kept
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
+    return removed
+
+
 def report(summary: dict[str, Any], write: bool) -> int:
     print(render_table(summary))
     failed = False
@@ -724,12 +752,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     table = sub.add_parser("table", help="print the table of the last run")
     table.add_argument("--workdir", default=DEFAULT_WORKDIR)
     table.add_argument("--write-docs", action="store_true")
+    table.add_argument(
+        "--prune-stale",
+        action="store_true",
+        help="remove from expectations.json the entries this run found stale",
+    )
     args = parser.parse_args(argv)
     if args.cmd == "run":
         return cmd_run(args)
     with open(os.path.join(args.workdir, "summary.json"), encoding="utf-8") as f:
         summary = json.load(f)
-    return report(recompare(summary, args.workdir), write=args.write_docs)
+    summary = recompare(summary, args.workdir)
+    if args.prune_stale:
+        print(f"pruned {prune_stale(summary)} stale (version, variant) expectations")
+        summary = recompare(summary, args.workdir)
+    return report(summary, write=args.write_docs)
 
 
 if __name__ == "__main__":
