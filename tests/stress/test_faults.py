@@ -322,3 +322,45 @@ def test_keyboard_interrupt_at_random_points() -> None:
         last = err.strip().splitlines()[-1] if err.strip() else ""
         outcomes[last[:60]] = outcomes.get(last[:60], 0) + 1
     record("keyboard_interrupt", runs=KI_RUNS, worst_exit_s=worst, _max=("worst_exit_s",))
+
+
+RESTART_SCRIPT = (
+    PRELUDE
+    + r"""
+host = QueueHost()
+async def main():
+    asyncio.get_running_loop().call_later(0.02, host.stop)
+    await asyncio.sleep(3600)    # the worker is waiting when the host stops
+try:
+    run_on_host(host, main)
+except RuntimeError as exc:
+    print("REPORTED", exc, flush=True)
+del host
+gc.collect()
+print("RUNNING LOOP", asyncio._get_running_loop(), flush=True)
+async def again():
+    await asyncio.sleep(0.01)
+    return "second run ok"
+print(run_on_host(QueueHost(), again), flush=True)
+print(asyncio.run(again()), flush=True)
+"""
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "core bug: when the host loop returns mid-run while the worker is waiting, the run "
+        "is reported but never torn down: the dead loop stays the thread's running loop and "
+        "in the per-thread registry, so no later guest run (nor asyncio.run) can start on "
+        "that thread"
+    ),
+)
+@pytest.mark.timeout(60, method="thread")
+def test_thread_usable_after_host_stopped_mid_run() -> None:
+    proc = run_python(RESTART_SCRIPT, timeout=30)
+    out = proc.stdout + proc.stderr
+    assert "REPORTED the host loop returned" in out, out[-3000:]
+    assert "RUNNING LOOP None" in out, out[-3000:]
+    assert out.count("second run ok") == 2, out[-3000:]
+    assert proc.returncode == 0, out[-3000:]
