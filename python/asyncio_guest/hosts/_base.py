@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Protocol, TypeVar, runtime_checkable
+from typing import Any, Awaitable, Callable, Optional, Protocol, TypeVar, runtime_checkable
 
 import outcome
 
@@ -39,6 +39,39 @@ class Host(Protocol):
     # calling fn() once when fd is readable or after timeout seconds (None: no
     # timeout), whichever comes first; cancel() drops the watch. run_on_host
     # then uses the thread-free mode (see start_guest_run).
+
+
+def wait_readable_once(
+    fn: Callable[[], object],
+    timeout: Optional[float],
+    watch_fd: Callable[[Callable[[], None]], Callable[[], None]],
+    call_later: Callable[[float, Callable[[], None]], Callable[[], None]],
+) -> Callable[[], None]:
+    """Build a host's ``wait_readable`` result from its two primitives.
+
+    ``watch_fd(cb)`` starts watching the descriptor and ``call_later(delay, cb)``
+    starts a timer; each returns a function that stops it. ``fn`` runs once,
+    for whichever fires first, after both are stopped; the returned function
+    stops both without running ``fn``. Both are host-thread only.
+    """
+    stoppers: list[Callable[[], None]] = []
+    done = False
+
+    def stop_all() -> None:
+        nonlocal done
+        done = True
+        while stoppers:
+            stoppers.pop()()
+
+    def fire() -> None:
+        if not done:
+            stop_all()
+            fn()
+
+    stoppers.append(watch_fd(fire))
+    if timeout is not None:
+        stoppers.append(call_later(timeout, fire))
+    return stop_all
 
 
 def run_on_host(host: Host, async_fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:

@@ -22,11 +22,12 @@ before ``mainloop()``, is not used here.  Two ways in:
 from __future__ import annotations
 
 import asyncio
+import sys
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import outcome
 
-from asyncio_guest.hosts._base import Host
+from asyncio_guest.hosts._base import Host, wait_readable_once
 
 __all__ = ["AsyncioHost", "run", "run_as_guest"]
 
@@ -38,9 +39,14 @@ class AsyncioHost:
 
     host_uses_signal_set_wakeup_fd = True
 
-    def __init__(self, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
+    def __init__(
+        self, loop: Optional[asyncio.AbstractEventLoop] = None, thread_free: bool = True
+    ) -> None:
         if loop is not None and not isinstance(loop, asyncio.AbstractEventLoop):
             raise TypeError(f"loop must be an asyncio event loop, got {type(loop).__name__}")
+        if not thread_free or sys.platform == "win32":
+            # The worker thread waits instead (Windows: the proactor loop has no add_reader).
+            self.wait_readable = None  # type: ignore[method-assign,assignment]
         self.loop = loop if loop is not None else asyncio.new_event_loop()
         self._owned = loop is None
 
@@ -50,6 +56,21 @@ class AsyncioHost:
 
     def run_sync_soon_not_threadsafe(self, fn: Callable[[], object]) -> None:
         self.loop.call_soon(fn)
+
+    def wait_readable(
+        self, fd: int, timeout: Optional[float], fn: Callable[[], object]
+    ) -> Callable[[], None]:
+        """Thread-free mode: the host loop watches the guest poller's descriptor."""
+        loop = self.loop
+
+        def watch_fd(cb: Callable[[], None]) -> Callable[[], None]:
+            loop.add_reader(fd, cb)
+            return lambda: loop.remove_reader(fd)  # type: ignore[return-value]
+
+        def call_later(delay: float, cb: Callable[[], None]) -> Callable[[], None]:
+            return loop.call_later(delay, cb).cancel
+
+        return wait_readable_once(fn, timeout, watch_fd, call_later)
 
     def mainloop(self) -> None:
         self.loop.run_forever()
@@ -86,6 +107,9 @@ async def run_as_guest(
             done.set_result(result)
 
     kwargs.setdefault("host_uses_signal_set_wakeup_fd", host.host_uses_signal_set_wakeup_fd)
+    wait_readable = getattr(host, "wait_readable", None)
+    if wait_readable is not None:
+        kwargs.setdefault("wait_readable", wait_readable)
     guest_task = start_guest_run(
         async_fn,
         *args,

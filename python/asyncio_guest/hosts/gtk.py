@@ -8,6 +8,10 @@ events, timers (``PRIORITY_DEFAULT`` = 0) and GTK's redraw/layout (``PRIORITY_HI
 nothing more urgent.  There is no cheaper same-thread path: ``MainContext.invoke`` would run
 the callable *inline* when called on the owning thread (recursion), so it is never used.
 
+Thread-free mode (default): GLib watches the guest poller's descriptor itself
+(``GLib.unix_fd_add_full``) and a timeout source covers the next guest timer, so the guest's
+I/O wait never goes to the worker thread.  ``GLibHost(thread_free=False)`` keeps the worker.
+
 The host loop is a ``GLib.MainLoop`` on the default context, which works the same for GTK 3
 and GTK 4 (GTK 4 has no ``Gtk.main``).  Import and ``gi.require_version("Gtk", ...)`` GTK
 yourself before using it; this module only needs GLib.  PyGObject's ``MainLoop.run`` (and
@@ -17,12 +21,13 @@ duration, so ``host_uses_signal_set_wakeup_fd`` is True.
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from gi.repository import GLib
 
-from asyncio_guest.hosts._base import run_on_host
+from asyncio_guest.hosts._base import run_on_host, wait_readable_once
 
 __all__ = ["PRIORITY", "GLibHost", "run"]
 
@@ -37,9 +42,12 @@ class GLibHost:
 
     host_uses_signal_set_wakeup_fd = True
 
-    def __init__(self, priority: int = PRIORITY) -> None:
+    def __init__(self, priority: int = PRIORITY, thread_free: bool = True) -> None:
         if not isinstance(priority, int):
             raise TypeError("priority must be an int (a GLib priority)")
+        if not thread_free:
+            # No wait_readable: the guest's I/O wait runs on its worker thread.
+            self.wait_readable = None  # type: ignore[method-assign,assignment]
         self.priority = priority
         self.loop = GLib.MainLoop()
         self._lock = threading.Lock()
@@ -64,6 +72,28 @@ class GLibHost:
             self._pending.add(box[0])
 
     run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
+
+    def wait_readable(
+        self, fd: int, timeout: Optional[float], fn: Callable[[], object]
+    ) -> Callable[[], None]:
+        """Thread-free mode: a unix-fd source on the guest poller's descriptor, plus
+        a timeout source, both at the ticks' priority (so they yield to the GUI)."""
+
+        def watch_fd(cb: Callable[[], None]) -> Callable[[], None]:
+            source = GLib.unix_fd_add_full(
+                self.priority, fd, GLib.IOCondition.IN, lambda *_: cb() or GLib.SOURCE_REMOVE
+            )
+            return lambda: GLib.source_remove(source)
+
+        def call_later(delay: float, cb: Callable[[], None]) -> Callable[[], None]:
+            # Milliseconds, rounded up: a timer that fires early only costs a re-wait.
+            ms = max(0, math.ceil(delay * 1000))
+            source = GLib.timeout_add(
+                ms, lambda: cb() or GLib.SOURCE_REMOVE, priority=self.priority
+            )
+            return lambda: GLib.source_remove(source)
+
+        return wait_readable_once(fn, timeout, watch_fd, call_later)
 
     def mainloop(self) -> None:
         self.loop.run()

@@ -12,15 +12,19 @@ the number of queued callables and scheduled Tcl events stay paired and order is
 * same thread: ``after idle after 0 <cmd>``: the idle callback only arms a 0 ms timer, so a
   guest that keeps itself busy (``await asyncio.sleep(0)`` in a loop) still lets Tk process
   its event queue between two ticks instead of draining an endless idle queue.
+* thread-free mode (default on Unix): Tk watches the guest poller's descriptor itself
+  (``createfilehandler``) plus an ``after`` timer for the next guest timer, so the guest's
+  I/O wait does not use the worker thread.  ``TkHost(thread_free=False)`` keeps the worker.
 """
 
 from __future__ import annotations
 
+import math
 import tkinter
 from collections import deque
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
-from asyncio_guest.hosts._base import run_on_host
+from asyncio_guest.hosts._base import run_on_host, wait_readable_once
 
 __all__ = ["TkHost", "run"]
 
@@ -32,10 +36,13 @@ class TkHost:
 
     host_uses_signal_set_wakeup_fd = False
 
-    def __init__(self, root: Optional[tkinter.Tk] = None) -> None:
+    def __init__(self, root: Optional[tkinter.Tk] = None, thread_free: bool = True) -> None:
         if root is not None and not isinstance(root, tkinter.Tk):
             raise TypeError(f"root must be a tkinter.Tk, got {type(root).__name__}")
         self.root = root if root is not None else tkinter.Tk()
+        if not thread_free or not hasattr(self.root.tk, "createfilehandler"):
+            # Windows has no Tk file handlers: the worker thread waits instead.
+            self.wait_readable = None  # type: ignore[method-assign,assignment]
         if not self.root.tk.call("info", "exists", "tcl_platform(threaded)") or not int(
             self.root.tk.call("set", "tcl_platform(threaded)")
         ):
@@ -67,6 +74,23 @@ class TkHost:
             # The interpreter is gone or not in mainloop: the callable can never run.
             self._closed = True
             raise RuntimeError(f"cannot post to the Tk host: {exc}") from exc
+
+    def wait_readable(
+        self, fd: int, timeout: Optional[float], fn: Callable[[], object]
+    ) -> Callable[[], None]:
+        """Thread-free mode (Unix): Tk watches the guest poller's descriptor itself."""
+        tk = self.root.tk
+
+        def watch_fd(cb: Callable[[], None]) -> Callable[[], None]:
+            tk.createfilehandler(fd, tkinter.READABLE, lambda *_: cb())
+            return lambda: tk.deletefilehandler(fd)
+
+        def call_later(delay: float, cb: Callable[[], None]) -> Callable[[], None]:
+            # Milliseconds, rounded up: a timer that fires early only costs a re-wait.
+            timer = self.root.after(max(0, math.ceil(delay * 1000)), cb)
+            return lambda: self.root.after_cancel(timer)
+
+        return wait_readable_once(fn, timeout, watch_fd, call_later)
 
     def mainloop(self) -> None:
         self.root.mainloop()

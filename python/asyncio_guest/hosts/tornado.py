@@ -9,15 +9,18 @@ loop owns ``signal.set_wakeup_fd`` when it has signal handlers, hence
 ``host_uses_signal_set_wakeup_fd = True``.  As for any asyncio host, the guest must be
 started from inside the running IOLoop (see :mod:`asyncio_guest.hosts.asyncio`):
 ``await run_as_guest(async_fn, *args, host=TornadoHost(IOLoop.current()))`` from a coroutine
-on the IOLoop, or :func:`run` from synchronous code.
+on the IOLoop, or :func:`run` from synchronous code.  Thread-free mode (default, not on
+Windows): the IOLoop watches the guest poller's descriptor with ``add_handler``.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from tornado.ioloop import IOLoop
 
+from asyncio_guest.hosts._base import wait_readable_once
 from asyncio_guest.hosts.asyncio import run_as_guest
 
 __all__ = ["TornadoHost", "run"]
@@ -30,9 +33,11 @@ class TornadoHost:
 
     host_uses_signal_set_wakeup_fd = True
 
-    def __init__(self, io_loop: Optional[IOLoop] = None) -> None:
+    def __init__(self, io_loop: Optional[IOLoop] = None, thread_free: bool = True) -> None:
         if io_loop is not None and not isinstance(io_loop, IOLoop):
             raise TypeError(f"io_loop must be a tornado IOLoop, got {type(io_loop).__name__}")
+        if not thread_free or sys.platform == "win32":
+            self.wait_readable = None  # type: ignore[method-assign,assignment]
         self.io_loop = io_loop if io_loop is not None else IOLoop(make_current=False)
         self._owned = io_loop is None
 
@@ -42,6 +47,22 @@ class TornadoHost:
         self.io_loop.add_callback(fn)
 
     run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
+
+    def wait_readable(
+        self, fd: int, timeout: Optional[float], fn: Callable[[], object]
+    ) -> Callable[[], None]:
+        """Thread-free mode: the IOLoop watches the guest poller's descriptor."""
+        io_loop = self.io_loop
+
+        def watch_fd(cb: Callable[[], None]) -> Callable[[], None]:
+            io_loop.add_handler(fd, lambda _fd, _events: cb(), IOLoop.READ)
+            return lambda: io_loop.remove_handler(fd)
+
+        def call_later(delay: float, cb: Callable[[], None]) -> Callable[[], None]:
+            handle = io_loop.call_later(delay, cb)
+            return lambda: io_loop.remove_timeout(handle)
+
+        return wait_readable_once(fn, timeout, watch_fd, call_later)
 
     def mainloop(self) -> None:
         self.io_loop.start()
