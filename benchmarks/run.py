@@ -495,6 +495,23 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def git_state() -> dict[str, Any]:
+    """The commit measured, and which core/adapter files differ from it (a live tree)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "python", "src"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout.split("\n")
+    except OSError:
+        return {}
+    return {"commit": head, "modified": [line[3:] for line in dirty if line.strip()]}
+
+
 def check(env: Env, name: str) -> tuple[Optional[str], dict[str, str]]:
     try:
         proc = subprocess.run(
@@ -649,6 +666,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             "loadavg_before": load_before,
             "loadavg_after": os.getloadavg() if hasattr(os, "getloadavg") else None,
             "versions": versions,
+            "git": git_state(),
             "workloads": {
                 w: WORKLOADS[w].quick if args.quick else WORKLOADS[w].full for w in args.workloads
             },

@@ -39,6 +39,12 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     try:
+        import asyncio_guest
+
+        out["asyncio-guest"] = asyncio_guest.__version__
+    except ImportError:
+        pass
+    try:
         import tkinter
 
         out["Tk"] = str(tkinter.TkVersion)

@@ -39,6 +39,9 @@ REGISTRY: dict[str, str] = {
     "ours-minimal-plain": "contenders.ours_fd:OursMinimalPlain",
     "ours-tk-plain": "contenders.ours_fd:OursTkPlain",
     "ours-tk-fd": "contenders.ours_fd:OursTkFd",
+    "ours-tk-thread": "contenders.ours_fd:OursTkThread",
+    "ours-qt-thread": "contenders.ours_fd:OursQtThread",
+    "ours-gtk-thread": "contenders.ours_fd:OursGtkThread",
     "ours-qt-fd": "contenders.ours_fd:OursQtFd",
     "ours-gtk-fd": "contenders.ours_fd:OursGtkFd",
 }

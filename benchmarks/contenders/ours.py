@@ -14,6 +14,8 @@ from contenders.tk import new_root
 
 class _Ours(Contender):
     requires = ("asyncio_guest",)
+    #: Extra keyword arguments for the adapter's run() (start_guest_run options).
+    run_kwargs: dict[str, Any] = {}
 
     def stats(self) -> dict[str, int]:
         loop = asyncio.get_running_loop()
@@ -68,7 +70,7 @@ class OursTk(_Ours):
 
         self.root = new_root()
         try:
-            return tk_host.run(async_fn, root=self.root)
+            return tk_host.run(async_fn, root=self.root, **self.run_kwargs)
         finally:
             self.root.destroy()
             self.root = None
@@ -104,7 +106,7 @@ class OursQt(_Ours):
         qt_app()
         module = _find_qt_host()
         assert module is not None
-        return module.run(async_fn, binding="PySide6")
+        return module.run(async_fn, binding="PySide6", **self.run_kwargs)
 
     def post_host(self, fn: Callable[[], object]) -> None:
         qt_call_later(0, fn)
@@ -124,7 +126,7 @@ class OursGtk(_Ours):
 
         window = gtk_window()
         try:
-            return gtk_host.run(async_fn)
+            return gtk_host.run(async_fn, **self.run_kwargs)
         finally:
             window.destroy()
 

@@ -5,6 +5,8 @@
   no worker thread and no cross-thread post are involved. The adapters in
   ``asyncio_guest.hosts`` do not offer ``wait_readable`` (yet); these benchmark-only
   subclasses add it, to show what it would buy.
+* ``*-thread``: the adapter forced to the worker-thread mode (``wait_readable=None``), for
+  adapters that default to the thread-free mode.
 * ``*-plain``: time-sliced batching and the inline wait switched off (one loop iteration
   per host callback, every wait on the worker thread), i.e. the first sketch of the design.
 
@@ -56,6 +58,21 @@ class OursTkPlain(OursTk):
 
     def run(self, async_fn: AsyncFn) -> Any:
         return super().run(_with_options(async_fn, PLAIN))
+
+
+class OursTkThread(OursTk):
+    name = "ours-tk-thread"
+    run_kwargs = {"wait_readable": None}
+
+
+class OursQtThread(OursQt):
+    name = "ours-qt-thread"
+    run_kwargs = {"wait_readable": None}
+
+
+class OursGtkThread(OursGtk):
+    name = "ours-gtk-thread"
+    run_kwargs = {"wait_readable": None}
 
 
 class OursTkFd(OursTk):
