@@ -22,6 +22,7 @@ use std::time::Duration;
 use polling::Events;
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::{PyTraverseError, PyVisit};
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::poller::{IoPoller, RawSource, Ready};
@@ -466,6 +467,27 @@ impl Selector {
         self.guest = false;
     }
 
+    // The keys' data (asyncio's reader/writer handles) refer back to the loop,
+    // which refers to this selector: let the garbage collector see that cycle,
+    // so an unclosed loop is collected (and closed by its __del__) like a stock one.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for entry in self.keys.values() {
+            visit.call(&entry.fileobj)?;
+            visit.call(&entry.key)?;
+        }
+        visit.call(&self.key_type)?;
+        if let Some(mapping) = &self.mapping {
+            visit.call(mapping)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.keys.clear();
+        self.tokens.clear();
+        self.mapping = None;
+    }
+
     fn __enter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
@@ -589,7 +611,11 @@ impl Selector {
     /// abnormally). Returns False if the worker did not give it back in time.
     fn disarm(&self, py: Python<'_>) -> bool {
         match &self.worker {
-            Some(w) => py.detach(|| w.disarm(CLOSE_JOIN_TIMEOUT)),
+            Some(w) => {
+                let (let_go, job) = py.detach(|| w.disarm(CLOSE_JOIN_TIMEOUT));
+                drop(job); // back with the GIL: the link's __del__ may run here
+                let_go
+            }
             None => true,
         }
     }
@@ -654,6 +680,10 @@ pub struct SelectorMapping {
 
 #[pymethods]
 impl SelectorMapping {
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.selector)
+    }
+
     fn __len__(&self, py: Python<'_>) -> usize {
         self.selector.borrow(py).keys.len()
     }

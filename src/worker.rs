@@ -54,6 +54,9 @@ struct Inner {
     /// Test hook: make the next wait fail with this OS error number.
     inject_error: Option<i32>,
     watchdog: Option<Watchdog>,
+    /// The worker is inside `poller.wait` (between taking an armed job and
+    /// handing the chain back).
+    in_wait: bool,
 }
 
 #[derive(Default)]
@@ -136,6 +139,7 @@ impl IoWorker {
                 alive: false,
                 inject_error: None,
                 watchdog: None,
+                in_wait: false,
             }),
             cond: Condvar::new(),
             poller,
@@ -182,10 +186,12 @@ impl IoWorker {
             .spawn(move || worker_main(&shared));
         match handle {
             Ok(h) => {
-                REGISTRY
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(Arc::downgrade(&self.shared));
+                let mut reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+                // Forget workers that are gone, so the registry stays as small as
+                // the number of live loops.
+                reg.retain(|w| w.strong_count() > 0);
+                reg.push(Arc::downgrade(&self.shared));
+                drop(reg);
                 self.thread = Some(h);
                 Ok(())
             }
@@ -211,13 +217,21 @@ impl IoWorker {
     }
 
     /// Host thread, when a run ends while the worker still holds the chain (the
-    /// host loop was interrupted): end the wait and wait (bounded) until the
-    /// chain is back, so the selector can be armed again. The worker then posts
-    /// its now-stale link, which the Python side ignores. Call without the GIL.
-    pub fn disarm(&self, wait: Duration) -> bool {
+    /// host loop was interrupted or stopped): take the job back *undelivered*
+    /// (the host may be gone, so its hook must not be called), end the wait,
+    /// and wait (bounded) until the worker has let go, so the selector can be
+    /// armed again. Returns whether it let go in time, and the job, which the
+    /// caller drops (with the GIL, for a Python job). Call without the GIL.
+    pub fn disarm(&self, wait: Duration) -> (bool, Option<Box<dyn Deliver>>) {
         let mut g = self.shared.lock();
         if !matches!(g.handoff.state(), State::WorkerTurn { .. }) {
-            return true;
+            return (true, None);
+        }
+        let job = g.job.take();
+        if !g.in_wait {
+            // Armed but not yet picked up: the worker will now never start this wait.
+            let _ = g.handoff.wait_finished();
+            return (true, job);
         }
         g.handoff.request_wakeup();
         let _ = self.shared.poller.notify();
@@ -225,7 +239,7 @@ impl IoWorker {
         while matches!(g.handoff.state(), State::WorkerTurn { .. }) {
             let now = Instant::now();
             if now >= deadline {
-                return false;
+                return (false, job);
             }
             g = self
                 .shared
@@ -234,7 +248,7 @@ impl IoWorker {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        true
+        (true, job)
     }
 
     /// Host thread: one more loop iteration has started (cheap: one atomic add).
@@ -313,6 +327,7 @@ fn worker_main(shared: &Shared) {
                     return exit(shared, g);
                 }
                 if matches!(g.handoff.state(), State::WorkerTurn { .. }) && g.job.is_some() {
+                    g.in_wait = true;
                     break (g.timeout, g.inject_error.take());
                 }
                 let Some(threshold) = g.watchdog.as_ref().map(|w| w.threshold) else {
@@ -350,6 +365,7 @@ fn worker_main(shared: &Shared) {
         };
         let job = {
             let mut g = shared.lock();
+            g.in_wait = false;
             if g.handoff.is_closed() {
                 return exit(shared, g);
             }
@@ -488,9 +504,14 @@ mod tests {
         let mut w = worker();
         let (tx, rx) = mpsc::channel();
         w.arm(None, Box::new(Send1(tx))).unwrap();
-        assert!(w.disarm(Duration::from_secs(5)));
+        let (let_go, job) = w.disarm(Duration::from_secs(5));
+        assert!(let_go);
+        assert!(job.is_some(), "the job comes back undelivered");
         assert_eq!(w.state(), State::HostTurn);
-        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(
+            rx.recv_timeout(Duration::from_millis(100)).is_err(),
+            "a disarmed job was delivered"
+        );
         let (tx, _rx) = mpsc::channel();
         w.arm(None, Box::new(Send1(tx)))
             .expect("re-arming after disarm");

@@ -481,6 +481,25 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             self._guest_epoch += 1
             _abandoned_elsewhere.append(self)
 
+    def abandon_guest_run(self) -> None:
+        """End the current guest run now, because its host stopped for good.
+
+        For a host loop that returned before ``done_callback`` was called (it was
+        stopped or quit under a live guest). Call it on the host thread. Pending
+        guest tasks are dropped, not run; the running loop, async generator hooks
+        and signal handling are restored, the loop is closed and its worker thread
+        joined, so the thread can host a new run. ``done_callback`` is not called.
+        A no-op if no run is active.
+        """
+        if not self._guest_active:
+            return
+        if threading.get_ident() != self._thread_id:
+            raise RuntimeError("abandon_guest_run() must be called on the guest's host thread")
+        on_stop = self._guest_on_stop
+        self._guest_end()
+        if on_stop is not None:
+            on_stop(GuestRunAbandoned("the host loop stopped before the guest run finished"))
+
     def post_to_host(self, fn: Callable[[], object]) -> None:
         """Run ``fn()`` soon on the host thread, as a host callback (outside any tick).
 

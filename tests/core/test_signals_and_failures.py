@@ -296,3 +296,64 @@ def test_threadsafe_hook_failing_on_the_worker_is_reported_and_cleaned_up() -> N
     # The next run on this thread cleans up the dead one and works.
     assert trivial_guest_run(asyncio.sleep, 0, "next run") == "next run"
     assert asyncio._get_running_loop() is None
+
+
+def test_host_stopping_mid_run_leaves_the_thread_usable() -> None:
+    """run_on_host: the host loop returns while the worker waits (no timer due for
+    an hour): the run is torn down on the spot, so the thread can host again."""
+    from asyncio_guest.hosts import run_on_host
+    from asyncio_guest.hosts.builtin import QueueHost
+
+    host = QueueHost()
+
+    async def main() -> None:
+        asyncio.get_running_loop().call_later(0.02, host.stop)
+        await asyncio.sleep(3600)
+
+    with pytest.raises(RuntimeError, match="host loop returned before the guest run finished"):
+        run_on_host(host, main)
+    assert asyncio._get_running_loop() is None
+    assert run_on_host(QueueHost(), asyncio.sleep, 0.01, "second run") == "second run"
+    assert asyncio_guest.run(asyncio.sleep(0, "asyncio.run-style")) == "asyncio.run-style"
+
+
+def test_abandon_guest_run_is_host_thread_only_and_idempotent() -> None:
+    host = TrivialHost()
+    task = asyncio_guest.start_guest_run(
+        sleep_forever,
+        run_sync_soon_threadsafe=host.run_sync_soon_threadsafe,
+        done_callback=lambda o: None,
+    )
+    loop = task.get_loop()
+    errors: list[BaseException] = []
+
+    def off_thread() -> None:
+        try:
+            loop.abandon_guest_run()  # type: ignore[attr-defined]
+        except RuntimeError as exc:
+            errors.append(exc)
+
+    t = threading.Thread(target=off_thread)
+    t.start()
+    t.join()
+    assert errors and "host thread" in str(errors[0])
+    loop.abandon_guest_run()  # type: ignore[attr-defined]
+    loop.abandon_guest_run()  # type: ignore[attr-defined]
+    assert loop.is_closed()
+    # The main task never ran: close its coroutine, as a dropped run leaves it.
+    task._log_destroy_pending = False  # type: ignore[attr-defined]
+    task.get_coro().close()
+
+
+def test_an_unclosed_loop_is_garbage_collected() -> None:
+    """The Rust selector takes part in garbage collection: an unclosed loop (with
+    its self-pipe reader registered) is collected and closed, worker included."""
+    import weakref
+
+    loop = asyncio_guest.GuestEventLoop()
+    loop.run_until_complete(asyncio.sleep(0.01))  # starts the worker
+    ref = weakref.ref(loop)
+    with pytest.warns(ResourceWarning):
+        del loop
+        gc.collect()
+    assert ref() is None

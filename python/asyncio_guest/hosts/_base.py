@@ -94,7 +94,7 @@ def run_on_host(host: Host, async_fn: Callable[..., Awaitable[T]], *args: Any, *
     wait_readable = getattr(host, "wait_readable", None)
     if wait_readable is not None:
         kwargs.setdefault("wait_readable", wait_readable)
-    start_guest_run(
+    task = start_guest_run(
         async_fn,
         *args,
         run_sync_soon_threadsafe=host.run_sync_soon_threadsafe,
@@ -102,7 +102,13 @@ def run_on_host(host: Host, async_fn: Callable[..., Awaitable[T]], *args: Any, *
         done_callback=done_callback,
         **kwargs,
     )
-    host.mainloop()
+    try:
+        host.mainloop()
+    finally:
+        if not results:
+            # The host loop ended (or raised) under a live guest: tear the run
+            # down here, so the thread can host another one.
+            task.get_loop().abandon_guest_run()  # type: ignore[attr-defined]
     if not results:
         raise RuntimeError(
             "the host loop returned before the guest run finished; stop the host only "
