@@ -22,8 +22,8 @@ use std::time::Duration;
 use polling::Events;
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::{PyTraverseError, PyVisit};
 use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::poller::{IoPoller, RawSource, Ready};
 use crate::worker::{Deliver, IoWorker, Watchdog};

@@ -68,6 +68,10 @@ pub struct Counters {
 }
 
 pub struct Shared {
+    /// The process that started the thread: after `fork`, the child has a copy
+    /// of this state but not the thread, and must not wait for it or wake it
+    /// (the poller's descriptors are shared with the parent).
+    pid: std::sync::atomic::AtomicU32,
     inner: Mutex<Inner>,
     cond: Condvar,
     poller: Arc<IoPoller>,
@@ -87,6 +91,9 @@ impl Shared {
     /// Close the hand-off and wait (bounded) for the thread to leave.
     /// Returns true when the thread is gone.
     fn shutdown(&self, wait: Duration) -> bool {
+        if self.pid.load(Ordering::Relaxed) != std::process::id() {
+            return true; // a forked child: the thread is not here
+        }
         let mut g = self.lock();
         if g.handoff.close() {
             let _ = self.poller.notify();
@@ -130,6 +137,7 @@ pub struct IoWorker {
 impl IoWorker {
     pub fn new(poller: Arc<IoPoller>) -> Self {
         let shared = Arc::new(Shared {
+            pid: std::sync::atomic::AtomicU32::new(std::process::id()),
             inner: Mutex::new(Inner {
                 handoff: Handoff::new(),
                 timeout: None,
@@ -180,6 +188,7 @@ impl IoWorker {
 
     fn spawn(&mut self) -> io::Result<()> {
         let shared = Arc::clone(&self.shared);
+        shared.pid.store(std::process::id(), Ordering::Relaxed);
         shared.lock().alive = true;
         let handle = thread::Builder::new()
             .name("asyncio-guest-io".into())
@@ -293,6 +302,12 @@ impl IoWorker {
     /// Returns false if it did not exit within `wait` (it is then left detached
     /// and exits on its own when its current call returns).
     pub fn close(&mut self, wait: Duration) -> bool {
+        if self.thread.is_some() && self.shared.pid.load(Ordering::Relaxed) != std::process::id() {
+            // A forked child: the thread only exists in the parent. Forget the
+            // handle (joining or detaching a thread of another process is wrong).
+            std::mem::forget(self.thread.take());
+            return true;
+        }
         let gone = self.shared.shutdown(wait);
         if let Some(handle) = self.thread.take() {
             if gone {

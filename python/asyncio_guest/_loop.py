@@ -38,6 +38,7 @@ import asyncio
 import collections.abc
 import heapq
 import math
+import os
 import selectors
 import signal
 import sys
@@ -161,6 +162,10 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
     def run_forever(self) -> None:
         from asyncio_guest.hosts.builtin import QueueHost
 
+        # The stock checks and messages: a blocking run inside another running
+        # loop (guest or not) would block that loop.
+        self._check_closed()
+        self._check_running()
         host = QueueHost()
         errors: list[Optional[BaseException]] = []
 
@@ -433,8 +438,9 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._stopping = False
         self._thread_id = None
         if self._guest_host_loop is None:
-            if events._get_running_loop() is self:
-                events._set_running_loop(None)
+            # Unconditionally, like the stock loop: nothing else may be running
+            # here, and _get_running_loop itself may be patched (3.9's tests do).
+            events._set_running_loop(None)
             sys.set_asyncgen_hooks(*self._guest_old_agen_hooks)
         self._guest_host_loop = None
         self._set_coroutine_origin_tracking(False)
@@ -528,6 +534,18 @@ class GuestRunAbandoned(RuntimeError):
 
 #: Loops whose run was abandoned from a non-host thread, cleaned up lazily.
 _abandoned_elsewhere: list[GuestEventLoop] = []
+
+
+def _forget_runs_after_fork() -> None:
+    # A forked child has one thread and none of the parent's runs: the parent's
+    # bookkeeping must not make it look busy. (The Rust workers know their
+    # process id and are left alone in the child.)
+    _active.clear()
+    _abandoned_elsewhere.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_runs_after_fork)
 
 
 def _collect_abandoned() -> None:

@@ -113,3 +113,62 @@ def test_close_while_idle_joins_the_worker() -> None:
     assert loop.is_closed()
     assert selector.get_map() is None
     # (The no_leaks fixture checks the worker thread is gone.)
+
+
+def test_nested_run_inside_a_running_loop_uses_the_stock_message() -> None:
+    outer = asyncio_guest.GuestEventLoop()
+    inner = asyncio_guest.GuestEventLoop()
+
+    async def main() -> None:
+        coro = asyncio.sleep(0)
+        with pytest.raises(RuntimeError, match="Cannot run the event loop while another loop"):
+            inner.run_until_complete(coro)
+        coro.close()
+
+    try:
+        outer.run_until_complete(main())
+    finally:
+        inner.close()
+        outer.close()
+
+
+def test_running_loop_is_cleared_even_if_get_running_loop_is_patched() -> None:
+    """Python 3.9's own test helpers patch events._get_running_loop to return None
+    while a loop runs; the running loop must still be cleared afterwards."""
+    from asyncio import events
+
+    real = events._get_running_loop
+    events._get_running_loop = lambda: None  # type: ignore[assignment]
+    try:
+        loop = asyncio_guest.GuestEventLoop()
+        loop.run_until_complete(asyncio.sleep(0))
+        loop.close()
+    finally:
+        events._get_running_loop = real  # type: ignore[assignment]
+    assert asyncio._get_running_loop() is None
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+# 3.12+ warns about fork() in a multi-threaded process (the worker thread exists): that is
+# the situation under test.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_can_run_its_own_loop() -> None:
+    async def main() -> int:
+        await asyncio.sleep(0.01)
+        pid = os.fork()
+        if pid == 0:  # the child: a fresh loop of its own must work
+            code = 1
+            try:
+                asyncio.set_event_loop(None)
+                asyncio.events._set_running_loop(None)
+                child = asyncio_guest.GuestEventLoop()
+                code = 0 if child.run_until_complete(asyncio.sleep(0.01, 7)) == 7 else 2
+                child.close()
+            finally:
+                os._exit(code)
+        _, status = await asyncio.get_running_loop().run_in_executor(None, os.waitpid, pid, 0)
+        return (
+            os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+        )
+
+    assert asyncio_guest.run(main()) == 0
