@@ -42,6 +42,8 @@ for v in $VERSIONS; do pythons+=(".venvs/$v/bin/python"); done
 bash scripts/install-hosts-a.sh "${pythons[@]}"
 bash scripts/install-hosts-b.sh "${pythons[@]}"
 bash scripts/install-webview.sh "${pythons[@]}"
+bash scripts/install-conformance.sh "${pythons[@]}"
+bash scripts/install-bench.sh .venvs/3.11/bin/python
 set +e
 
 # GUI suites share one X server; -noreset keeps it up between clients.
@@ -67,6 +69,16 @@ for v in $VERSIONS; do
     suite "webview on Python $v" "${XVFB[@]}" ".venvs/$v/bin/python" -m pytest tests/webview -q -p no:cacheprovider --timeout 300
 done
 suite "webview crate: fmt + clippy" bash -c 'cd webview && cargo fmt --check && CARGO_BUILD_JOBS=2 cargo clippy --release --all-targets -q -- -D warnings'
+
+for v in $VERSIONS; do
+    suite "stress and faults on Python $v" ".venvs/$v/bin/python" -m pytest tests/stress -q -p no:cacheprovider
+done
+
+# CPython's own test_asyncio, stock vs ours (built-in host and a real Tk host), every
+# version; fails on any difference not listed in tests/conformance/expectations.json.
+suite "CPython test_asyncio conformance, 3.9-3.13" bash scripts/conformance.sh
+
+suite "benchmark harness smoke run" .venvs/3.11/bin/python -m pytest tests/bench -q -p no:cacheprovider
 
 suite "packaging: wheel builds, installs and imports in a clean venv" bash scripts/check-wheel.sh
 

@@ -9,6 +9,7 @@ into the package.  These tests are skipped where that was not done.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -28,7 +29,8 @@ def _webview_python_ready() -> bool:
 
 
 pytestmark = pytest.mark.skipif(
-    not _webview_python_ready(),
+    # webview-python has no wheel for 3.9; elsewhere CI installs it, so it must not skip.
+    sys.version_info < (3, 10) or (not os.environ.get("CI") and not _webview_python_ready()),
     reason="webview-python is not installed with a loadable libwebview "
     "(scripts/install-webview.sh installs it where a wheel exists: Python >= 3.10)",
 )
