@@ -10,7 +10,9 @@
 #      PySide6's xcb/offscreen platform plugins load.
 # pip: uvloop, qasync, PySide6 (QtAsyncio ships inside it), async-tkinter-loop, trio,
 #      matplotlib (the chart), PyGObject 3.50.x (pinned: 3.51+ needs girepository-2.0,
-#      which Debian 12 lacks; gi.events is new in 3.50), psutil-free: nothing else.
+#      which Debian 12 lacks; gi.events is new in 3.50).
+# Qt contenders need Python >= 3.12 with PySide6 6.12.0: on 3.11 and older it drops a reference
+# to None per Python callback and the interpreter aborts (see docs/benchmarks.md).
 # Set SKIP_APT=1 to skip apt.  A contender whose pip install fails is reported and the
 # others still install (the harness then lists it as "not installable" with the reason).
 set -uo pipefail

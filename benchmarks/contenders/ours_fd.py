@@ -8,7 +8,7 @@
 * ``*-thread``: the adapter forced to the worker-thread mode (``wait_readable=None``), for
   adapters that default to the thread-free mode.
 * ``*-plain``: time-sliced batching and the inline wait switched off (one loop iteration
-  per host callback, every wait on the worker thread), i.e. the first sketch of the design.
+  per host callback; the wait mode stays the adapter's default).
 
 ``wait_readable(fd, timeout, fn) -> cancel`` calls ``fn()`` once, on the host thread,
 when ``fd`` is readable or ``timeout`` seconds have passed (None: no timeout).
