@@ -636,6 +636,14 @@ impl Selector {
         }
     }
 
+    /// Thread-free mode: the host now carries the idle guest's wait; the
+    /// watchdog sleeps until the next loop iteration.
+    fn park_watchdog(&self) {
+        if let Some(w) = &self.worker {
+            w.park_watchdog();
+        }
+    }
+
     /// Interrupt the poller unconditionally (thread-free mode: the host is
     /// watching the poller's descriptor, which becomes readable).
     fn notify(&self) -> PyResult<()> {

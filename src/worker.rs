@@ -79,6 +79,10 @@ pub struct Shared {
     /// Bumped by the host at every guest-mode `select()`, i.e. once per loop
     /// iteration; the watchdog reads it to tell a tick that is stuck.
     progress: AtomicU64,
+    /// The guest is idle with the *host* watching the poller (thread-free
+    /// mode): nothing can be stuck, so the watchdog sleeps without a timeout
+    /// (an idle guest causes zero wakeups). The next iteration clears it.
+    watchdog_parked: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -153,6 +157,7 @@ impl IoWorker {
             poller,
             counters: Counters::default(),
             progress: AtomicU64::new(0),
+            watchdog_parked: std::sync::atomic::AtomicBool::new(false),
         });
         IoWorker {
             shared,
@@ -263,6 +268,17 @@ impl IoWorker {
     /// Host thread: one more loop iteration has started (cheap: one atomic add).
     pub fn note_progress(&self) {
         self.shared.progress.fetch_add(1, Ordering::Relaxed);
+        if self.shared.watchdog_parked.swap(false, Ordering::AcqRel) {
+            // Wake the watchdog so it starts timing this busy stretch again.
+            let _g = self.shared.lock();
+            self.shared.cond.notify_all();
+        }
+    }
+
+    /// Host thread: the guest is now idle, its wait carried by the host itself
+    /// (thread-free mode). Until the next iteration, the watchdog sleeps.
+    pub fn park_watchdog(&self) {
+        self.shared.watchdog_parked.store(true, Ordering::Release);
     }
 
     /// Watch for a tick that stops making progress while the host holds the
@@ -345,9 +361,12 @@ fn worker_main(shared: &Shared) {
                     g.in_wait = true;
                     break (g.timeout, g.inject_error.take());
                 }
-                let Some(threshold) = g.watchdog.as_ref().map(|w| w.threshold) else {
-                    g = shared.cond.wait(g).unwrap_or_else(|e| e.into_inner());
-                    continue;
+                let threshold = match g.watchdog.as_ref() {
+                    Some(w) if !shared.watchdog_parked.load(Ordering::Acquire) => w.threshold,
+                    _ => {
+                        g = shared.cond.wait(g).unwrap_or_else(|e| e.into_inner());
+                        continue;
+                    }
                 };
                 g = shared
                     .cond
@@ -503,6 +522,11 @@ mod tests {
         assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
         // Progress, then stuck again: one more probe.
         w.note_progress();
+        rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        // Parked (the host carries an idle guest's wait): no probe, however long.
+        w.park_watchdog();
+        assert!(rx.recv_timeout(Duration::from_millis(200)).is_err());
+        w.note_progress(); // unparks
         rx.recv_timeout(Duration::from_secs(5)).unwrap();
         // Steady progress: no probe.
         for _ in 0..20 {

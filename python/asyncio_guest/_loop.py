@@ -386,6 +386,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             self._guest_install_wakers()
             wait_readable = self._guest_wait_readable
             if wait_readable is not None:
+                selector.park_watchdog()  # idle: nothing can be stuck until the next tick
                 self._guest_cancel_wait = wait_readable(
                     self._guest_poller_fd, timeout, _Link(self, epoch)
                 )
