@@ -41,6 +41,26 @@ class Host(Protocol):
     # then uses the thread-free mode (see start_guest_run).
 
 
+def cancel_once(task: Any) -> Callable[[], None]:
+    """A canceller that does nothing if the task is done or already being cancelled.
+
+    A second ``cancel()`` arriving after the first was delivered would interrupt the
+    task's cleanup (its ``finally`` awaits), e.g. when a window's close handler already
+    cancelled the task and the last-window signal comes later.  ``Task.cancelling()`` is
+    3.11+; before that only this canceller's own call is known.
+    """
+    fired = [False]
+
+    def cancel() -> None:
+        cancelling = getattr(task, "cancelling", None)
+        if task.done() or fired[0] or (cancelling is not None and cancelling()):
+            return
+        fired[0] = True
+        task.cancel()
+
+    return cancel
+
+
 def wait_readable_once(
     fn: Callable[[], object],
     timeout: Optional[float],

@@ -50,7 +50,7 @@ from collections import deque
 from types import ModuleType
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
-from asyncio_guest.hosts._base import run_on_host
+from asyncio_guest.hosts._base import cancel_once, run_on_host
 
 __all__ = ["BINDINGS", "PRIORITY", "QtHost", "load_binding", "run"]
 
@@ -353,7 +353,7 @@ def run(
         signal = getattr(host.app, "lastWindowClosed", None)
         if task is None or signal is None:
             return await async_fn(*args)
-        cancel = _cancel_once(task)
+        cancel = cancel_once(task)
         signal.connect(cancel)
         try:
             return await async_fn(*args)
@@ -367,23 +367,3 @@ def run(
 
 
 _apps: list[Any] = []
-
-
-def _cancel_once(task: Any) -> Callable[[], None]:
-    """A canceller that does nothing if the task is done or already being cancelled.
-
-    A second ``cancel()`` arriving after the first was delivered would interrupt the
-    task's cleanup (its ``finally`` awaits), e.g. when a window's close handler already
-    cancelled the task and the last-window signal comes later.  ``Task.cancelling()`` is
-    3.11+; before that only this canceller's own call is known.
-    """
-    fired = [False]
-
-    def cancel() -> None:
-        cancelling = getattr(task, "cancelling", None)
-        if task.done() or fired[0] or (cancelling is not None and cancelling()):
-            return
-        fired[0] = True
-        task.cancel()
-
-    return cancel

@@ -38,7 +38,7 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import wx
 
-from asyncio_guest.hosts._base import run_on_host
+from asyncio_guest.hosts._base import cancel_once, run_on_host
 
 __all__ = ["WxHost", "run"]
 
@@ -156,7 +156,7 @@ def run(
         import asyncio
 
         task = asyncio.current_task()
-        cancel = _cancel_once(task)
+        cancel = cancel_once(task)
 
         def on_destroy(event: wx.WindowDestroyEvent) -> None:
             event.Skip()
@@ -180,23 +180,3 @@ def run(
 
 
 _apps: list[wx.App] = []
-
-
-def _cancel_once(task: Any) -> Callable[[], None]:
-    """A canceller that does nothing if the task is done or already being cancelled.
-
-    A second ``cancel()`` arriving after the first was delivered would interrupt the
-    task's cleanup (its ``finally`` awaits), e.g. when a window's close handler already
-    cancelled the task and the last-window signal comes later.  ``Task.cancelling()`` is
-    3.11+; before that only this canceller's own call is known.
-    """
-    fired = [False]
-
-    def cancel() -> None:
-        cancelling = getattr(task, "cancelling", None)
-        if task.done() or fired[0] or (cancelling is not None and cancelling()):
-            return
-        fired[0] = True
-        task.cancel()
-
-    return cancel
