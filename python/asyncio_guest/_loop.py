@@ -58,7 +58,7 @@ _MAX_TIMEOUT = 24 * 3600
 #: at most this long. Well under a 16 ms frame, so the host stays responsive.
 DEFAULT_TIME_SLICE = 0.002
 #: Default inline wait (see GuestEventLoop.guest_inline_wait).
-DEFAULT_INLINE_WAIT = 0.001
+DEFAULT_INLINE_WAIT = 0.002
 
 #: Default threshold of the nested-host-loop check (GuestEventLoop.guest_nested_loop_check).
 DEFAULT_NESTED_LOOP_CHECK = 0.5

@@ -51,7 +51,17 @@ class TkHost:
             raise RuntimeError("asyncio_guest needs a Tcl/Tk built with thread support")
         self._queue: deque[Callable[[], object]] = deque()
         self._cmd = self.root.register(self._dispatch)
+        # Thread-free mode: one Tcl command for the wait's timer, registered once
+        # (root.after() would create and delete a Tcl command for every wait).
+        # Only one wait is ever pending, so one slot is enough.
+        self._timer_cb: Optional[Callable[[], None]] = None
+        self._timer_cmd = self.root.register(self._on_timer)
         self._closed = False
+
+    def _on_timer(self) -> None:
+        cb, self._timer_cb = self._timer_cb, None
+        if cb is not None and not self._closed:
+            cb()
 
     def _dispatch(self) -> None:
         fn = self._queue.popleft()
@@ -87,8 +97,14 @@ class TkHost:
 
         def call_later(delay: float, cb: Callable[[], None]) -> Callable[[], None]:
             # Milliseconds, rounded up: a timer that fires early only costs a re-wait.
-            timer = self.root.after(max(0, math.ceil(delay * 1000)), cb)
-            return lambda: self.root.after_cancel(timer)
+            self._timer_cb = cb
+            timer = tk.call("after", max(0, math.ceil(delay * 1000)), self._timer_cmd)
+
+            def cancel() -> None:
+                self._timer_cb = None
+                tk.call("after", "cancel", timer)
+
+            return cancel
 
         return wait_readable_once(fn, timeout, watch_fd, call_later)
 
