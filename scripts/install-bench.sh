@@ -16,6 +16,8 @@
 # Set SKIP_APT=1 to skip apt.  A contender whose pip install fails is reported and the
 # others still install (the harness then lists it as "not installable" with the reason).
 set -uo pipefail
+# shellcheck source=scripts/_apt.sh
+source "$(dirname "$0")/_apt.sh"
 
 if [ "$#" -lt 1 ]; then
     echo "usage: $0 PYTHON [PYTHON...]" >&2
@@ -30,18 +32,7 @@ if [ "${SKIP_APT:-0}" != "1" ]; then
         libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libxcb-cursor0 libxcb-icccm4
         libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
         libxcb-image0)
-    missing=()
-    for p in "${apt_pkgs[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    if [ "${#missing[@]}" -gt 0 ]; then
-        SUDO=""
-        [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-        export DEBIAN_FRONTEND=noninteractive
-        $SUDO apt-get install -y --no-install-recommends "${missing[@]}" ||
-            { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; } ||
-            { echo "install-bench: apt failed" >&2; exit 1; }
-    fi
+    apt_install_missing "${apt_pkgs[@]}" || { echo "install-bench: apt failed" >&2; exit 1; }
 fi
 
 status=0

@@ -9,17 +9,10 @@
 # conformance runner itself needs only the standard library, and each
 # interpreter's own Lib/test/test_asyncio.
 set -euo pipefail
+# shellcheck source=scripts/_apt.sh
+source "$(dirname "$0")/_apt.sh"
 
-need_apt=()
-command -v Xvfb >/dev/null 2>&1 || need_apt+=(xvfb)
-command -v xauth >/dev/null 2>&1 || need_apt+=(xauth)
-dpkg -s libtk8.6 >/dev/null 2>&1 || need_apt+=(libtk8.6)
-if ((${#need_apt[@]})); then
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y --no-install-recommends "${need_apt[@]}" \
-        || { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${need_apt[@]}"; }
-fi
+apt_install_missing xvfb xauth libtk8.6
 
 for py in "$@"; do
     if ! "$py" -c "import test.test_asyncio" 2>/dev/null; then

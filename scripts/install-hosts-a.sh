@@ -16,6 +16,8 @@
 # tests/hosts/test_pygame.py runs its tests again in that venv (see its docstring); set
 # ASYNCIO_GUEST_PYGAME_CLASSIC_PYTHON to use another interpreter.  Set SKIP_APT=1 to skip apt.
 set -euo pipefail
+# shellcheck source=scripts/_apt.sh
+source "$(dirname "$0")/_apt.sh"
 
 if [ "$#" -lt 1 ]; then
     echo "usage: $0 PYTHON [PYTHON...]" >&2
@@ -32,17 +34,7 @@ if [ "${SKIP_APT:-0}" != "1" ]; then
     apt_pkgs=(xvfb xauth x11-utils imagemagick pkg-config gcc libgirepository1.0-dev libcairo2-dev
         gir1.2-gtk-3.0 gir1.2-gtk-4.0 libgtk-3-0 libgtk-4-1 gobject-introspection xterm
         ninja-build fonts-dejavu-core)
-    missing=()
-    for p in "${apt_pkgs[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    if [ "${#missing[@]}" -gt 0 ]; then
-        SUDO=""
-        [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-        export DEBIAN_FRONTEND=noninteractive
-        $SUDO apt-get install -y --no-install-recommends "${missing[@]}" ||
-            { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; }
-    fi
+    apt_install_missing "${apt_pkgs[@]}"
 fi
 
 first=""

@@ -17,6 +17,8 @@
 # which would shadow the venv's own packages, e.g. PyGObject).  For other versions wx is not
 # installed and tests/hosts/test_wx.py skips with that reason.  Set SKIP_APT=1 to skip apt.
 set -euo pipefail
+# shellcheck source=scripts/_apt.sh
+source "$(dirname "$0")/_apt.sh"
 
 if [ "$#" -lt 1 ]; then
     echo "usage: $0 PYTHON [PYTHON...]" >&2
@@ -33,17 +35,7 @@ if [ "${SKIP_APT:-0}" != "1" ]; then
         libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
         libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxrender1 libxi6
         python3-wxgtk4.0)
-    missing=()
-    for p in "${apt_pkgs[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    if [ "${#missing[@]}" -gt 0 ]; then
-        SUDO=""
-        [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-        export DEBIAN_FRONTEND=noninteractive
-        $SUDO apt-get install -y --no-install-recommends "${missing[@]}" ||
-            { $SUDO apt-get update && $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; }
-    fi
+    apt_install_missing "${apt_pkgs[@]}"
 fi
 
 for py in "$@"; do

@@ -14,6 +14,8 @@
 #    (WEBVIEW_DOWNLOAD_BASE/WEBVIEW_VERSION) instead of fetching from GitHub.
 # Idempotent: re-running rebuilds incrementally and reinstalls.
 set -euo pipefail
+# shellcheck source=scripts/_apt.sh
+source "$(dirname "$0")/_apt.sh"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 if [[ $# -lt 1 ]]; then
     echo "usage: $0 PYTHON [PYTHON...]" >&2
@@ -21,17 +23,7 @@ if [[ $# -lt 1 ]]; then
 fi
 
 apt_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev cmake pkg-config g++ xvfb xauth x11-apps netpbm)
-missing=()
-for pkg in "${apt_packages[@]}"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-    sudo_cmd=()
-    [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" ||
-        { "${sudo_cmd[@]}" apt-get update && "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; }
-fi
+apt_install_missing "${apt_packages[@]}"
 command -v cargo >/dev/null || { echo "cargo (Rust) is required to build webview/" >&2; exit 1; }
 
 pythons=()

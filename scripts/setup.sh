@@ -13,6 +13,8 @@
 # SKIP_APT=1 skips apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/_apt.sh
+source scripts/_apt.sh
 ROOT=$PWD
 VERSIONS=${ASYNCIO_GUEST_PYTHONS:-"3.9 3.10 3.11 3.12 3.13"}
 BUILD_VERSION=${ASYNCIO_GUEST_BUILD_PYTHON:-3.11}
@@ -21,18 +23,7 @@ log() { printf '\n== %s\n' "$*"; }
 
 if [ "${SKIP_APT:-0}" != "1" ]; then
     pkgs=(xvfb xauth x11-utils imagemagick pkg-config build-essential)
-    missing=()
-    for p in "${pkgs[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-    if [ "${#missing[@]}" -gt 0 ]; then
-        log "apt: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        SUDO=""
-        [ "$(id -u)" -eq 0 ] || SUDO=sudo
-        $SUDO apt-get update -q
-        $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-    fi
+    apt_install_missing "${pkgs[@]}"
 fi
 
 find_python() {
