@@ -10,6 +10,6 @@ Every adapter module ``asyncio_guest.hosts.<name>`` provides:
   its exception).
 """
 
-from asyncio_guest.hosts._base import Host, run_on_host
+from asyncio_guest.hosts._base import Host, run_on_host, start_on_host
 
-__all__ = ["Host", "run_on_host"]
+__all__ = ["Host", "run_on_host", "start_on_host"]

@@ -94,27 +94,22 @@ def wait_readable_once(
     return stop_all
 
 
-def run_on_host(host: Host, async_fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-    """Start ``async_fn(*args)`` as a guest of ``host``, run the host loop, return the result.
-
-    The host is stopped from ``done_callback``, i.e. only after the guest run is
-    completely torn down, which is the lifetime pattern guest mode requires.
-    Extra keyword arguments go to :func:`asyncio_guest.start_guest_run`.
-    """
+def start_on_host(
+    host: Host,
+    async_fn: Callable[..., Awaitable[T]],
+    *args: Any,
+    done_callback: Callable[[outcome.Outcome], object],
+    **kwargs: Any,
+) -> Any:
+    """:func:`asyncio_guest.start_guest_run` with ``host``'s hooks (and, if it has
+    one, its ``wait_readable`` for the thread-free mode). Returns the main task."""
     from asyncio_guest import start_guest_run
 
-    results: list[outcome.Outcome] = []
-
-    def done_callback(result: outcome.Outcome) -> None:
-        results.append(result)
-        host.stop()
-
     kwargs.setdefault("host_uses_signal_set_wakeup_fd", host.host_uses_signal_set_wakeup_fd)
-    # Optional thread-free mode: hosts that can watch a descriptor themselves.
     wait_readable = getattr(host, "wait_readable", None)
     if wait_readable is not None:
         kwargs.setdefault("wait_readable", wait_readable)
-    task = start_guest_run(
+    return start_guest_run(
         async_fn,
         *args,
         run_sync_soon_threadsafe=host.run_sync_soon_threadsafe,
@@ -122,6 +117,22 @@ def run_on_host(host: Host, async_fn: Callable[..., Awaitable[T]], *args: Any, *
         done_callback=done_callback,
         **kwargs,
     )
+
+
+def run_on_host(host: Host, async_fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """Start ``async_fn(*args)`` as a guest of ``host``, run the host loop, return the result.
+
+    The host is stopped from ``done_callback``, i.e. only after the guest run is
+    completely torn down, which is the lifetime pattern guest mode requires.
+    Extra keyword arguments go to :func:`asyncio_guest.start_guest_run`.
+    """
+    results: list[outcome.Outcome] = []
+
+    def done_callback(result: outcome.Outcome) -> None:
+        results.append(result)
+        host.stop()
+
+    task = start_on_host(host, async_fn, *args, done_callback=done_callback, **kwargs)
     try:
         host.mainloop()
     finally:

@@ -27,7 +27,7 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import outcome
 
-from asyncio_guest.hosts._base import Host, wait_readable_once
+from asyncio_guest.hosts._base import Host, start_on_host, wait_readable_once
 
 __all__ = ["AsyncioHost", "run", "run_as_guest"]
 
@@ -95,8 +95,6 @@ async def run_as_guest(
     ``host`` defaults to an :class:`AsyncioHost` on the running loop (Tornado passes its own).
     Cancelling the caller cancels the guest; this returns only after the guest's teardown.
     """
-    from asyncio_guest import start_guest_run
-
     loop = asyncio.get_running_loop()
     if host is None:
         host = AsyncioHost(loop)
@@ -106,18 +104,7 @@ async def run_as_guest(
         if not done.done():
             done.set_result(result)
 
-    kwargs.setdefault("host_uses_signal_set_wakeup_fd", host.host_uses_signal_set_wakeup_fd)
-    wait_readable = getattr(host, "wait_readable", None)
-    if wait_readable is not None:
-        kwargs.setdefault("wait_readable", wait_readable)
-    guest_task = start_guest_run(
-        async_fn,
-        *args,
-        run_sync_soon_threadsafe=host.run_sync_soon_threadsafe,
-        run_sync_soon_not_threadsafe=host.run_sync_soon_not_threadsafe,
-        done_callback=done_callback,
-        **kwargs,
-    )
+    guest_task = start_on_host(host, async_fn, *args, done_callback=done_callback, **kwargs)
     try:
         result = await asyncio.shield(done)
     except asyncio.CancelledError:
