@@ -39,6 +39,7 @@ REGISTRY: dict[str, str] = {
     "ours-minimal-plain": "contenders.ours_fd:OursMinimalPlain",
     "ours-tk-plain": "contenders.ours_fd:OursTkPlain",
     "ours-tk-fd": "contenders.ours_fd:OursTkFd",
+    "ours-minimal-thread": "contenders.ours_fd:OursMinimalThread",
     "ours-tk-thread": "contenders.ours_fd:OursTkThread",
     "ours-qt-thread": "contenders.ours_fd:OursQtThread",
     "ours-gtk-thread": "contenders.ours_fd:OursGtkThread",

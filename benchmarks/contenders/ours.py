@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import threading
 from typing import Any, Callable, Optional
 
 from contenders._base import AsyncFn, Contender, ms
@@ -27,12 +26,12 @@ class OursMinimal(_Ours):
     """The built-in queue host: exactly what ``asyncio_guest.run`` runs on.
 
     We build the :class:`QueueHost` ourselves (``run_on_host``, the same path
-    ``asyncio_guest.run`` takes) only so the benchmark can post host callbacks:
-    the queue host has no timers, so a host timer is a timer thread that posts
-    into the host's queue (its thread hop happens before the timestamp).
+    ``asyncio_guest.run`` takes) only so the benchmark can post host callbacks
+    and set host timers (``QueueHost.call_later``).
     """
 
     name = "ours-minimal"
+    thread_free = True
 
     def __init__(self) -> None:
         self._host: Any = None
@@ -41,7 +40,7 @@ class OursMinimal(_Ours):
         from asyncio_guest.hosts._base import run_on_host
         from asyncio_guest.hosts.builtin import QueueHost
 
-        self._host = QueueHost()
+        self._host = QueueHost(thread_free=self.thread_free)
         try:
             return run_on_host(self._host, async_fn)
         finally:
@@ -51,10 +50,7 @@ class OursMinimal(_Ours):
         self._host.run_sync_soon_not_threadsafe(fn)
 
     def call_later_host(self, delay: float, fn: Callable[[], object]) -> None:
-        host = self._host
-        timer = threading.Timer(delay, host.run_sync_soon_threadsafe, (fn,))
-        timer.daemon = True
-        timer.start()
+        self._host.call_later(delay, fn)
 
 
 class OursTk(_Ours):

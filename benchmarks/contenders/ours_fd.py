@@ -60,6 +60,11 @@ class OursTkPlain(OursTk):
         return super().run(_with_options(async_fn, PLAIN))
 
 
+class OursMinimalThread(OursMinimal):
+    name = "ours-minimal-thread"
+    thread_free = False
+
+
 class OursTkThread(OursTk):
     name = "ours-tk-thread"
     run_kwargs = {"wait_readable": None}

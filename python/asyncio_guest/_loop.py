@@ -144,14 +144,19 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_armed_deadline = math.inf
         self._guest_owns_wakeup_fd = False
         self._guest_ticks = 0
+        self._guest_last_io = -math.inf
         self._guest_abandoned_off_thread = False
         self._guest_sniffio_local: Any = None
         #: Longest stretch (seconds) of loop iterations run in one host callback.
         #: 0 means exactly one iteration per host callback.
         self.guest_time_slice = DEFAULT_TIME_SLICE
-        #: Longest wait for more I/O on the host thread after an iteration
-        #: that saw I/O, before handing the wait to the worker. 0 disables it.
+        #: How long after the last I/O event the guest keeps waiting for more
+        #: on the host thread (in slices) before handing the wait to the
+        #: worker or the host's fd watch. 0 disables it.
         self.guest_inline_wait = DEFAULT_INLINE_WAIT
+        #: Blocking use (run_forever, run_until_complete): the built-in host
+        #: waits for I/O itself (True), or hands every wait to the worker thread.
+        self.guest_thread_free = True
         #: Report a loop iteration stuck this long in a nested host loop (a
         #: blocking dialog call from a task); 0 disables the check.
         self.guest_nested_loop_check = DEFAULT_NESTED_LOOP_CHECK
@@ -166,14 +171,19 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         # loop (guest or not) would block that loop.
         self._check_closed()
         self._check_running()
-        host = QueueHost()
+        host = QueueHost(thread_free=self.guest_thread_free)
         errors: list[Optional[BaseException]] = []
 
         def on_stop(exc: Optional[BaseException]) -> None:
             errors.append(exc)
             host.stop()
 
-        self._guest_begin(host.run_sync_soon_threadsafe, host.run_sync_soon_not_threadsafe, on_stop)
+        self._guest_begin(
+            host.run_sync_soon_threadsafe,
+            host.run_sync_soon_not_threadsafe,
+            on_stop,
+            host.wait_readable,
+        )
         try:
             host.mainloop()
         finally:
@@ -348,10 +358,11 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
 
         Each iteration is exactly one inherited ``_run_once()``. Iterations go on
         in this host callback while work is ready and the slice lasts; then the
-        host gets control back. With nothing ready, a guest whose last iteration
-        saw I/O waits for more *on this thread* for up to ``guest_inline_wait``
-        seconds (within the slice): request/response traffic then never pays
-        for a thread hop. Otherwise the wait goes to the worker thread.
+        host gets control back. With nothing ready, a guest that saw I/O less
+        than ``guest_inline_wait`` seconds ago waits for more *on this thread*
+        until that window closes (past the slice end it posts the next tick and
+        waits there): request/response traffic then never pays for a thread
+        hop. Otherwise the wait goes to the worker (or the host's fd watch).
 
         Returns None when the next link is queued, or _STOPPED.
         """
@@ -361,10 +372,13 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         slice_end = clock() + self.guest_time_slice
         epoch = self._guest_epoch
         self._guest_ticks += 1
+        inline = self.guest_inline_wait
         while True:
             run_once()
             if self._stopping:
                 return _STOPPED
+            if selector.last_event_count:
+                self._guest_last_io = clock()
             if self._ready or selector.poll_ready():
                 if clock() < slice_end:
                     continue
@@ -373,15 +387,24 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             timeout, deadline = self._guest_next_timeout()
             if timeout is not None and timeout <= self._clock_resolution:
                 continue  # a timer is due: the next iteration runs it
-            inline = self.guest_inline_wait
-            if inline > 0 and selector.last_event_count:
-                remaining = slice_end - clock()
-                wait = min(inline, remaining, math.inf if timeout is None else timeout)
+            # The inline window: for `inline` seconds after the last I/O event,
+            # more is likely on its way (a request/response peer), so wait for
+            # it here instead of paying two thread hops for a worker wait.
+            window_end = self._guest_last_io + inline
+            now = clock()
+            if window_end > now:
+                end = min(window_end, slice_end)
+                wait = end - now
                 if wait > 0:
-                    if selector.poll_ready(wait):
+                    if selector.poll_ready(wait if timeout is None else min(wait, timeout)):
                         continue
                     if timeout is not None and wait >= timeout:
-                        continue
+                        continue  # the timer is due
+                if end < window_end:
+                    # The slice ended inside the window: give the host its turn
+                    # and go on waiting inline in the next host callback.
+                    self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
+                    return None
             self._guest_armed_deadline = deadline
             self._guest_install_wakers()
             wait_readable = self._guest_wait_readable

@@ -4,8 +4,9 @@ By default a guest loop may run several iterations in one host callback (a
 time slice) and may wait a moment for I/O on the host thread before handing
 the wait to the worker (the inline wait).  Both are optimisations; for the
 proof we want the plain mechanism: every loop iteration is its own host
-callback, and every wait that is not zero goes to the worker thread, which
-then posts the next tick through the host's threadsafe hook.
+callback, and every wait that is not zero goes to the worker thread (not to
+the built-in host's own thread-free wait), which then posts the next tick
+through the host's threadsafe hook.
 """
 
 from __future__ import annotations
@@ -20,3 +21,4 @@ class StrictGuestEventLoop(GuestEventLoop):
         super().__init__()
         self.guest_time_slice = 0.0
         self.guest_inline_wait = 0.0
+        self.guest_thread_free = False

@@ -20,13 +20,20 @@ async def work() -> str:
     return "done"
 
 
-def test_run_until_complete_uses_the_worker() -> None:
+@pytest.mark.parametrize("thread_free", [True, False], ids=["thread-free", "worker"])
+def test_run_until_complete_waits_where_configured(thread_free: bool) -> None:
+    """By default the built-in host waits for I/O on its own thread (the worker
+    never waits); guest_thread_free = False hands every wait to the worker."""
     loop = asyncio_guest.GuestEventLoop()
+    loop.guest_thread_free = thread_free
     try:
         assert loop.run_until_complete(work()) == "done"
         assert loop.run_until_complete(work()) == "done"
         stats = loop.guest_stats()
-        assert stats["worker_waits"] >= 2
+        if thread_free:
+            assert stats["worker_waits"] == 0
+        else:
+            assert stats["worker_waits"] >= 2
         assert stats["ticks"] > 2
         assert not loop.is_running()
         assert asyncio._get_running_loop() is None
@@ -77,10 +84,12 @@ def test_run_forever_twice_is_refused() -> None:
         loop.close()
 
 
-def test_keyboard_interrupt_leaves_the_loop_reusable() -> None:
+@pytest.mark.parametrize("thread_free", [True, False], ids=["thread-free", "worker"])
+def test_keyboard_interrupt_leaves_the_loop_reusable(thread_free: bool) -> None:
     """Ctrl+C while run_forever waits propagates like on the stock loop, and the
-    loop can run again afterwards (the worker gives the chain back)."""
+    loop can run again afterwards (the worker, if it waited, gives the chain back)."""
     loop = asyncio_guest.GuestEventLoop()
+    loop.guest_thread_free = thread_free
     try:
         threading.Timer(0.1, os.kill, args=(os.getpid(), signal.SIGINT)).start()
         with pytest.raises(KeyboardInterrupt):
@@ -106,6 +115,7 @@ def test_exception_in_run_until_complete() -> None:
 
 def test_close_while_idle_joins_the_worker() -> None:
     loop = asyncio_guest.GuestEventLoop()
+    loop.guest_thread_free = False
     loop.run_until_complete(asyncio.sleep(0.01))
     selector = loop._selector
     assert selector.stats()["worker_waits"] >= 1

@@ -91,6 +91,13 @@ CHILD = textwrap.dedent(
         poke = lambda fn: host.io_loop.call_later(0.03, fn)
         before = counts()
         result = host.io_loop.run_sync(lambda: run_as_guest(guest, poke, host=host))
+    elif HOST == "builtin":
+        from asyncio_guest.hosts import run_on_host
+        from asyncio_guest.hosts.builtin import QueueHost
+        host = QueueHost(thread_free=THREAD_FREE)
+        poke = lambda fn: host.call_later(0.03, fn)
+        before = counts()
+        result = run_on_host(host, guest, poke)
     import gc, time
     gc.collect()
     deadline = time.monotonic() + 5
@@ -103,7 +110,7 @@ CHILD = textwrap.dedent(
 
 
 @pytest.mark.parametrize("thread_free", [True, False], ids=["thread-free", "worker"])
-@pytest.mark.parametrize("host", ["tkinter", "gtk", "asyncio", "tornado"])
+@pytest.mark.parametrize("host", ["builtin", "tkinter", "gtk", "asyncio", "tornado"])
 def test_both_wait_modes(host: str, thread_free: bool) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, host, "1" if thread_free else "0"],

@@ -32,13 +32,21 @@ from asyncio_guest.hosts import run_on_host
 from asyncio_guest.hosts.builtin import QueueHost
 warnings.simplefilter("always")
 
-class WatchdogHost(QueueHost):
-    # A queue host that gives up after `patience` seconds without any callback,
-    # so a guest that can no longer reach its host shows as an error, not a hang.
+class WatchdogHost:
+    # A worker-mode queue host that gives up after `patience` seconds without
+    # any callback, so a guest that can no longer reach its host shows as an
+    # error, not a hang.
+    host_uses_signal_set_wakeup_fd = False
     def __init__(self, patience=3.0):
-        super().__init__()
+        self._queue = queue.SimpleQueue()
+        self._running = False
         self.patience = patience
         self.gave_up = False
+    def run_sync_soon_threadsafe(self, fn):
+        self._queue.put(fn)
+    run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
+    def stop(self):
+        self._running = False
     def mainloop(self):
         self._running = True
         while self._running:
@@ -206,7 +214,7 @@ async def main():
     await asyncio.sleep(0.05)
     await asyncio.sleep(3600)
 try:
-    run_on_host(QueueHost(), main)
+    run_on_host(QueueHost(thread_free=False), main)  # the wait must be the worker's
 except OSError as exc:
     print("REPORTED", exc.errno == errno.EBADF, exc, flush=True)
 report_threads()
@@ -218,6 +226,7 @@ report_threads()
     "worker_wait_fails_blocking_api": (
         r"""
 loop = asyncio_guest.GuestEventLoop()
+loop.guest_thread_free = False  # the wait must be the worker's
 async def main():
     loop._selector._fail_next_wait(errno.EIO)
     await asyncio.sleep(0.05)
@@ -273,7 +282,7 @@ async def main():
         while True:
             await asyncio.sleep(0)
     await asyncio.gather(pingpong(), timers(), spin(), busy())
-run_on_host(QueueHost(), main)
+run_on_host(QueueHost(thread_free=sys.argv[1] == "thread-free"), main)
 """
 )
 
@@ -287,7 +296,8 @@ def test_keyboard_interrupt_at_random_points() -> None:
     outcomes: dict[str, int] = {}
     for run in range(KI_RUNS):
         proc = subprocess.Popen(
-            [sys.executable, "-c", KI_SCRIPT],
+            # Both wait modes of the built-in host, alternately.
+            [sys.executable, "-c", KI_SCRIPT, "thread-free" if run % 2 else "worker"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
