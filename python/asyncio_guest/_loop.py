@@ -60,6 +60,12 @@ DEFAULT_TIME_SLICE = 0.002
 #: Default inline wait (see GuestEventLoop.guest_inline_wait).
 DEFAULT_INLINE_WAIT = 0.002
 
+#: A timer this close is waited out on the host thread (precisely, GIL
+#: released) instead of by a host timer: GUI toolkits' timers have 1 ms
+#: granularity, so a host wait is asked to end this much early (see
+#: _guest_run_batch).
+TIMER_TAIL = 0.001
+
 #: Default threshold of the nested-host-loop check (GuestEventLoop.guest_nested_loop_check).
 DEFAULT_NESTED_LOOP_CHECK = 0.5
 
@@ -358,11 +364,12 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
 
         Each iteration is exactly one inherited ``_run_once()``. Iterations go on
         in this host callback while work is ready and the slice lasts; then the
-        host gets control back. With nothing ready, a guest that saw I/O less
+        host gets control back. With nothing ready: a timer due within
+        TIMER_TAIL is waited for here, precisely; a guest that saw I/O less
         than ``guest_inline_wait`` seconds ago waits for more *on this thread*
-        until that window closes (past the slice end it posts the next tick and
-        waits there): request/response traffic then never pays for a thread
-        hop. Otherwise the wait goes to the worker (or the host's fd watch).
+        until that window closes or the slice ends, so request/response
+        traffic rarely pays for a thread hop. Otherwise the wait goes to the
+        worker (or the host's fd watch).
 
         Returns None when the next link is queued, or _STOPPED.
         """
@@ -385,33 +392,39 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
                 self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
                 return None
             timeout, deadline = self._guest_next_timeout()
-            if timeout is not None and timeout <= self._clock_resolution:
-                continue  # a timer is due: the next iteration runs it
+            if timeout is not None and timeout <= TIMER_TAIL:
+                # A timer is due or nearly so: wait for it precisely, here
+                # (at most TIMER_TAIL; I/O ends the wait too), and run it.
+                if timeout > self._clock_resolution:
+                    selector.poll_ready(timeout)
+                if clock() < slice_end:
+                    continue
+                self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
+                return None
             # The inline window: for `inline` seconds after the last I/O event,
             # more is likely on its way (a request/response peer), so wait for
             # it here instead of paying two thread hops for a worker wait.
-            window_end = self._guest_last_io + inline
-            now = clock()
-            if window_end > now:
-                end = min(window_end, slice_end)
-                wait = end - now
-                if wait > 0:
-                    if selector.poll_ready(wait if timeout is None else min(wait, timeout)):
-                        continue
-                    if timeout is not None and wait >= timeout:
-                        continue  # the timer is due
-                if end < window_end:
-                    # The slice ended inside the window: give the host its turn
-                    # and go on waiting inline in the next host callback.
-                    self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
-                    return None
+            # Never past the slice: then the wait goes to the worker (or the
+            # host's fd watch) as below, which empties the host's queue of our
+            # posts, so hosts that rank posted work above their timers
+            # (Win32's WM_TIMER) still run them while I/O streams in.
+            wait = min(self._guest_last_io + inline, slice_end) - clock()
+            if wait > 0:
+                if selector.poll_ready(wait if timeout is None else min(wait, timeout)):
+                    continue
+                if timeout is not None and wait >= timeout:
+                    continue  # the timer is due
             self._guest_armed_deadline = deadline
             self._guest_install_wakers()
             wait_readable = self._guest_wait_readable
             if wait_readable is not None:
                 selector.park_watchdog()  # idle: nothing can be stuck until the next tick
+                # Ask the host's (millisecond) timer to fire up to TIMER_TAIL
+                # early; the tick then waits out the rest precisely, above.
                 self._guest_cancel_wait = wait_readable(
-                    self._guest_poller_fd, timeout, _Link(self, epoch)
+                    self._guest_poller_fd,
+                    None if timeout is None else timeout - TIMER_TAIL,
+                    _Link(self, epoch),
                 )
             else:
                 selector.arm(timeout, self._guest_threadsafe, _Link(self, epoch))

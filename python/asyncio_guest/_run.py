@@ -246,9 +246,10 @@ def start_guest_run(
 
     ``time_slice`` bounds how long one host callback may keep running loop
     iterations while work is ready (0: exactly one iteration per callback);
-    ``inline_wait`` bounds how long, within that slice, the host thread may wait
-    for more I/O right after an iteration that saw some, which saves a thread
-    hop per request/response (0: never wait on the host thread).
+    ``inline_wait``: for this long after the last I/O event, the host thread
+    may wait (within the slice) for more I/O instead of handing the wait over,
+    which saves a thread hop per request/response (0: never wait for I/O on
+    the host thread).
 
     ``wait_readable(fd, timeout, fn) -> cancel`` (optional) enables the
     thread-free mode for hosts that can watch a file descriptor on their own
