@@ -491,7 +491,15 @@ def test_real_guest_run_over_the_fake_queue(fail_rate: float) -> None:
     fds, threads = _fds(), _threads()
     user32 = FakeUser32()
     user32.fail_rate = fail_rate
-    size, counted = win32.run(_download_with_counter, user32=user32, kernel32=FakeKernel32())
+    # One loop iteration per host message, no inline I/O wait: hundreds of posts, so a
+    # 30 % failure rate is certain to hit some (the batching would leave only a few).
+    size, counted = win32.run(
+        _download_with_counter,
+        user32=user32,
+        kernel32=FakeKernel32(),
+        time_slice=0.0,
+        inline_wait=0.0,
+    )
     assert size == 1 << 20 and counted > 0
     if fail_rate:
         assert user32.failed_posts > 0  # failures happened, and the run still completed
