@@ -1,6 +1,6 @@
 """Command line: ``python -m asyncio_guest demo [--host NAME]`` and ``... bench [args]``.
 
-``demo`` runs ``examples/<NAME>_app.py`` from the source checkout (default: tkinter);
+``demo`` runs the shipped sample ``asyncio_guest.samples.<NAME>_app`` (default: tkinter);
 ``bench`` forwards its arguments to ``benchmarks/run.py``.
 """
 
@@ -12,20 +12,20 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-#: --host NAME -> examples/<file>; aliases accepted for convenience.
+#: --host NAME -> the sample module it runs; aliases accepted for convenience.
 DEMOS = {
-    "tkinter": "tkinter_app.py",
-    "gtk3": "gtk3_app.py",
-    "gtk4": "gtk4_app.py",
-    "pygame": "pygame_app.py",
-    "tornado": "tornado_app.py",
-    "asyncio": "asyncio_app.py",
-    "pyqt5": "pyqt5_app.py",
-    "pyqt6": "pyqt6_app.py",
-    "pyside6": "pyside6_app.py",
-    "wx": "wx_app.py",
-    "win32": "win32_app.py",
-    "webview": "webview_app.py",
+    "tkinter": "asyncio_guest.samples.tkinter_app",
+    "gtk3": "asyncio_guest.samples.gtk3_app",
+    "gtk4": "asyncio_guest.samples.gtk4_app",
+    "pygame": "asyncio_guest.samples.pygame_app",
+    "tornado": "asyncio_guest.samples.tornado_app",
+    "asyncio": "asyncio_guest.samples.asyncio_app",
+    "pyqt5": "asyncio_guest.samples.pyqt5_app",
+    "pyqt6": "asyncio_guest.samples.pyqt6_app",
+    "pyside6": "asyncio_guest.samples.pyside6_app",
+    "wx": "asyncio_guest.samples.wx_app",
+    "win32": "asyncio_guest.samples.win32_app",
+    "webview": "asyncio_guest_webview.sample",
 }
 ALIASES = {"tk": "tkinter", "gtk": "gtk3", "qt": "pyqt6", "wxpython": "wx"}
 #: Demos that open a window and so need a display (pygame unless SDL_VIDEODRIVER says
@@ -69,6 +69,21 @@ def _run_script(path: Path, argv: list[str]) -> int:
     return 0
 
 
+def _run_module(module: str, argv: list[str]) -> int:
+    sys.argv = [module, *argv]
+    try:
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        code = exc.code
+        if code is None:
+            return 0
+        if isinstance(code, int):
+            return code
+        print(code, file=sys.stderr)
+        return 1
+    return 0
+
+
 def demo(argv: list[str]) -> int:
     host = "tkinter"
     rest: list[str] = []
@@ -84,16 +99,6 @@ def demo(argv: list[str]) -> int:
     if host not in DEMOS:
         print(f"unknown host {host!r}; choose one of: {', '.join(DEMOS)}", file=sys.stderr)
         return 2
-    root = _checkout_root()
-    script = root / "examples" / DEMOS[host] if root is not None else None
-    if script is None or not script.is_file():
-        print(
-            f"demo {host!r} needs examples/{DEMOS[host]} from the asyncio-guest source "
-            "checkout; run this from the checkout (not found next to the package or in the "
-            "current directory)",
-            file=sys.stderr,
-        )
-        return 2
     if host == "pygame" and os.environ.get("SDL_VIDEODRIVER"):
         pass  # the user chose SDL's video driver explicitly (e.g. dummy, kmsdrm)
     elif host in ("pyqt5", "pyqt6", "pyside6") and os.environ.get("QT_QPA_PLATFORM"):
@@ -104,7 +109,7 @@ def demo(argv: list[str]) -> int:
             f"`xvfb-run -a python -m asyncio_guest demo --host {host}`"
         )
         return 2
-    return _run_script(script, rest)
+    return _run_module(DEMOS[host], rest)
 
 
 def bench(argv: list[str]) -> int:

@@ -104,10 +104,10 @@ def _driver(flavour: str) -> Any:
     pygame.display.init()
     pygame.font.init()
 
-    import pygame_app
     from conftest import FAST, Driver
 
     from asyncio_guest.hosts._base import run_on_host
+    from asyncio_guest.samples import pygame_app
 
     def full_queue(d: Driver) -> dict[str, Any]:
         app = d.make_app(**FAST)
@@ -144,7 +144,7 @@ def _driver(flavour: str) -> Any:
         from asyncio_guest.hosts import pygame as pygame_host
 
         async def main() -> int:
-            import _sample_common as common
+            from asyncio_guest.samples import _common as common
 
             async with await common.start_server(**FAST) as server:
                 await asyncio.sleep(0.1)  # a pure timer wait: only the worker can wake us
@@ -225,7 +225,6 @@ def _driver(flavour: str) -> Any:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent))
-    sys.path.insert(0, str(HERE.parents[2] / "examples"))
     from conftest import child_main
 
     child_main(_driver(sys.argv[1]), sys.argv[2:] or None)

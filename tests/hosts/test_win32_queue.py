@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 from collections import deque
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Optional
 
@@ -29,10 +28,7 @@ import pytest
 from asyncio_guest.hosts import _win32_api as api
 from asyncio_guest.hosts import win32
 from asyncio_guest.hosts._base import run_on_host
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-
-import _sample_common as common
+from asyncio_guest.samples import _common as common
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -534,10 +530,9 @@ def test_guest_keeps_running_inside_a_modal_loop() -> None:
 
 
 def test_win32_sample_window_logic_with_fake_dlls() -> None:
-    """examples/win32_app.py: download, Cancel, MessageBox while counting, close (fake DLLs)."""
-    import win32_app
-
+    """The Win32 sample: download, Cancel, MessageBox while counting, close (fake DLLs)."""
     from asyncio_guest.hosts import win32 as win32_host
+    from asyncio_guest.samples import win32_app
 
     fds, threads = _fds(), _threads()
     user32 = FakeUser32()

@@ -12,12 +12,9 @@ import os
 import sys
 from typing import Any, Optional
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import _sample_common as common
-
 import asyncio_guest
 from asyncio_guest.hosts import qt as qt_host
+from asyncio_guest.samples import _common as common
 
 
 def _exec(obj: Any) -> int:
@@ -26,7 +23,7 @@ def _exec(obj: Any) -> int:
 
 
 class QtApp:
-    """The sample window; implements :class:`_sample_common.SampleView`."""
+    """The sample window; implements :class:`asyncio_guest.samples._common.SampleView`."""
 
     def __init__(self, binding: str, **controller_kwargs: Any) -> None:
         self.QtCore = importlib.import_module(binding + ".QtCore")

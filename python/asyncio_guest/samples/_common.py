@@ -1,4 +1,4 @@
-"""Toolkit-free workload shared by every ``examples/<host>_app.py`` sample (and the host tests).
+"""Toolkit-free workload shared by every sample ``asyncio_guest.samples.<host>_app``.
 
 Everything here is plain asyncio; the samples run it as a guest of their GUI loop and only
 supply widgets.  Nothing here imports a GUI toolkit.
