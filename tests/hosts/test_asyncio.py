@@ -39,7 +39,7 @@ def test_asyncio_host(scenario: str) -> None:
 
 def test_running_loop_swapped_per_tick() -> None:
     """Inside the guest the running loop is the guest; host code sees the host loop."""
-    from asyncio_guest.hosts import asyncio as aio_host
+    from asyncio_guest.hosts import asyncio_host as aio_host
 
     seen: dict[str, Any] = {}
 
@@ -61,7 +61,7 @@ def test_running_loop_swapped_per_tick() -> None:
 
 
 def test_cancelling_the_host_task_cancels_the_guest() -> None:
-    from asyncio_guest.hosts import asyncio as aio_host
+    from asyncio_guest.hosts import asyncio_host as aio_host
 
     state: dict[str, bool] = {}
 
@@ -84,7 +84,7 @@ def test_cancelling_the_host_task_cancels_the_guest() -> None:
 
 
 def test_run_returns_the_result_and_raises_the_error() -> None:
-    from asyncio_guest.hosts import asyncio as aio_host
+    from asyncio_guest.hosts import asyncio_host as aio_host
 
     async def ok(x: int) -> int:
         await asyncio.sleep(0)
@@ -138,7 +138,7 @@ def terminal_driver_base() -> Any:
 
 
 def _driver() -> Any:
-    from asyncio_guest.hosts.asyncio import AsyncioHost, run_as_guest
+    from asyncio_guest.hosts.asyncio_host import AsyncioHost, run_as_guest
     from asyncio_guest.samples import asyncio_app
 
     class AsyncioDriver(terminal_driver_base()):  # type: ignore[misc]

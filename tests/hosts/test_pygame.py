@@ -76,7 +76,7 @@ def test_full_event_queue_loses_no_tick(flavour: str) -> None:
 
 @pytest.mark.parametrize("flavour", ["ce", "classic"])
 def test_run_helper_blocking_wait(flavour: str) -> None:
-    """hosts.pygame.run() with no fps: the loop blocks in SDL_WaitEvent and is woken by posts."""
+    """pygame_host.run() with no fps: the loop blocks in SDL_WaitEvent and is woken by posts."""
     from conftest import check_common
 
     data = check_common(_results(flavour), "run_helper")
@@ -141,7 +141,7 @@ def _driver(flavour: str) -> Any:
         return out
 
     def run_helper(d: Driver) -> dict[str, Any]:
-        from asyncio_guest.hosts import pygame as pygame_host
+        from asyncio_guest.hosts import pygame_host
 
         async def main() -> int:
             from asyncio_guest.samples import _common as common

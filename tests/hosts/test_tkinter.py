@@ -42,7 +42,7 @@ def test_tk_posting_rules(results: dict[str, Any]) -> None:
 
 
 def test_bad_root_is_rejected() -> None:
-    from asyncio_guest.hosts.tkinter import TkHost
+    from asyncio_guest.hosts.tk import TkHost
 
     with pytest.raises(TypeError):
         TkHost(root="not a Tk")  # type: ignore[arg-type]
@@ -56,7 +56,7 @@ def _driver() -> Any:
 
     from conftest import Driver
 
-    from asyncio_guest.hosts import tkinter as tk_host
+    from asyncio_guest.hosts import tk as tk_host
     from asyncio_guest.samples import tkinter_app
 
     def posting_rules(d: Driver) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def test_tornado_host(scenario: str) -> None:
 
 
 def test_run_helper() -> None:
-    from asyncio_guest.hosts import tornado as tornado_host
+    from asyncio_guest.hosts import tornado_host
 
     async def guest(x: int) -> int:
         await asyncio.sleep(0.01)
@@ -73,8 +73,8 @@ async def _http_post(url: str, body: bytes = b"") -> int:
 def _driver() -> Any:
     from test_asyncio import terminal_driver_base
 
-    from asyncio_guest.hosts.asyncio import run_as_guest
-    from asyncio_guest.hosts.tornado import TornadoHost
+    from asyncio_guest.hosts.asyncio_host import run_as_guest
+    from asyncio_guest.hosts.tornado_host import TornadoHost
     from asyncio_guest.samples import tornado_app
 
     actions = {"download": "download", "cancel": "cancel", "dialog": "dialog"}

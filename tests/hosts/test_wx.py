@@ -71,10 +71,10 @@ def _child(scenario: str) -> dict[str, Any]:
     faulthandler.dump_traceback_later(40, exit=True)
     import wx
 
-    from asyncio_guest.hosts import wx as wx_host
+    from asyncio_guest.hosts import wx_host
     from asyncio_guest.samples import wx_app
 
-    # clearSigInt=False: wx.App() would otherwise reset SIGINT to SIG_DFL (see hosts.wx.run).
+    # clearSigInt=False: wx.App() would otherwise reset SIGINT to SIG_DFL (see hosts.wx_host.run).
     app = wx.App(False, clearSigInt=False)
     sim = wx.UIActionSimulator()
     out: dict[str, Any] = {}

@@ -24,7 +24,7 @@ import os
 import sys
 from typing import Any, Callable, Iterator, Optional
 
-from asyncio_guest.hosts.asyncio import AsyncioHost, run_as_guest
+from asyncio_guest.hosts.asyncio_host import AsyncioHost, run_as_guest
 from asyncio_guest.samples import _common as common
 
 KEYS = "keys: [d]ownload  [c]ancel  [m]odal dialog  [q]uit"
@@ -175,7 +175,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 print("stdin is not a terminal: use --quit-after N (and --demo)", file=sys.stderr)
                 return 2
             app.redraw()
-            # Started from inside the running host loop: see asyncio_guest.hosts.asyncio.
+            # Started from inside the running host loop: see asyncio_guest.hosts.asyncio_host.
             host.loop.run_until_complete(run_as_guest(app.controller.main, host=host))
     finally:
         app.stop_redraw()

@@ -22,7 +22,7 @@ import pygame
 
 import asyncio_guest
 from asyncio_guest.hosts._base import run_on_host
-from asyncio_guest.hosts.pygame import PygameHost
+from asyncio_guest.hosts.pygame_host import PygameHost
 from asyncio_guest.samples import _common as common
 
 SIZE = (480, 230)

@@ -19,7 +19,7 @@ from tkinter import ttk
 from typing import Optional
 
 import asyncio_guest
-from asyncio_guest.hosts import tkinter as tk_host
+from asyncio_guest.hosts import tk as tk_host
 from asyncio_guest.samples import _common as common
 
 

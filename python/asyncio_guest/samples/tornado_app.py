@@ -26,8 +26,8 @@ import tornado.web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
-from asyncio_guest.hosts.asyncio import run_as_guest
-from asyncio_guest.hosts.tornado import TornadoHost
+from asyncio_guest.hosts.asyncio_host import run_as_guest
+from asyncio_guest.hosts.tornado_host import TornadoHost
 from asyncio_guest.samples.asyncio_app import TerminalApp, keyboard, schedule_demo
 
 PAGE = """<!doctype html><meta charset=utf-8><title>asyncio-guest on Tornado</title>

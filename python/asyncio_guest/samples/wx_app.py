@@ -165,7 +165,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ):
         print("cannot open a wx window (no display); try: xvfb-run -a python -m asyncio_guest demo")
         return 2
-    from asyncio_guest.hosts import wx as wx_host
+    from asyncio_guest.hosts import wx_host
 
     app = WxApp()
     if args.demo:

@@ -7,7 +7,7 @@ Tornado 6 runs on an asyncio loop, so this is "guest asyncio beside a host async
 one thread": the guest loop is the running loop only during its ticks.  The host asyncio
 loop owns ``signal.set_wakeup_fd`` when it has signal handlers, hence
 ``host_uses_signal_set_wakeup_fd = True``.  As for any asyncio host, the guest must be
-started from inside the running IOLoop (see :mod:`asyncio_guest.hosts.asyncio`):
+started from inside the running IOLoop (see :mod:`asyncio_guest.hosts.asyncio_host`):
 ``await run_as_guest(async_fn, *args, host=TornadoHost(IOLoop.current()))`` from a coroutine
 on the IOLoop, or :func:`run` from synchronous code.  Thread-free mode (default, not on
 Windows): the IOLoop watches the guest poller's descriptor with ``add_handler``.
@@ -21,7 +21,7 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 from tornado.ioloop import IOLoop
 
 from asyncio_guest.hosts._base import wait_readable_once
-from asyncio_guest.hosts.asyncio import run_as_guest
+from asyncio_guest.hosts.asyncio_host import run_as_guest
 
 __all__ = ["TornadoHost", "run"]
 

@@ -13,9 +13,9 @@ an asyncio host (swap the running loop per tick) from a non-asyncio one (stay th
 for the whole run).  So :func:`asyncio_guest.hosts.run_on_host`, which starts the guest
 before ``mainloop()``, is not used here.  Two ways in:
 
-* ``await asyncio_guest.hosts.asyncio.run_as_guest(async_fn, *args)`` from host asyncio code
+* ``await asyncio_guest.hosts.asyncio_host.run_as_guest(async_fn, *args)`` from host asyncio code
   (returns the guest's result, raises its exception);
-* ``asyncio_guest.hosts.asyncio.run(async_fn, *args)`` from synchronous code: a new host loop
+* ``asyncio_guest.hosts.asyncio_host.run(async_fn, *args)`` from synchronous code: a new host loop
   on this thread runs until the guest is done.
 """
 
