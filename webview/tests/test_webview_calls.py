@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.webview.harness import page_scenario
+from webview_harness import page_scenario
 
 
 def _ok(result: dict[str, object]) -> None:

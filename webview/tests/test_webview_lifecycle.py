@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.webview.harness import page_scenario, run_scenario
+from webview_harness import page_scenario, run_scenario
 
 
 def test_closing_the_window_during_a_call_cancels_it_and_run_returns() -> None:

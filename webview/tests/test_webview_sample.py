@@ -1,4 +1,4 @@
-"""examples/webview_app.py runs its demo (download, executor job, raising call) and quits."""
+"""The sample (``python -m asyncio_guest_webview.sample``) runs its demo and quits."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from tests.webview.harness import ROOT, WEBKIT_ENV
+from webview_harness import ROOT, WEBKIT_ENV
 
 
 def test_sample_demo_runs_and_quits() -> None:
@@ -15,7 +15,8 @@ def test_sample_demo_runs_and_quits() -> None:
     proc = subprocess.run(
         [
             sys.executable,
-            os.path.join(ROOT, "examples", "webview_app.py"),
+            "-m",
+            "asyncio_guest_webview.sample",
             "--demo",
             "--quit-after",
             "0.3",

@@ -14,8 +14,7 @@ import subprocess
 import sys
 
 import pytest
-
-from tests.webview.harness import run_scenario
+from webview_harness import run_scenario
 
 
 def _webview_python_ready() -> bool:

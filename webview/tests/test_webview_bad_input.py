@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.webview.harness import page_scenario, run_scenario
+from webview_harness import page_scenario, run_scenario
 
 
 def test_bad_python_calls_raise_clear_errors() -> None:

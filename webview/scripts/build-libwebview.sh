@@ -7,10 +7,10 @@
 # `import webview` copy it instead of fetching webview_deno's release from
 # GitHub (which fails offline).  Prints OUTDIR on success.
 #
-# Usage: scripts/build-libwebview.sh [OUTDIR]   (default: webview/target/libwebview)
+# Usage: webview/scripts/build-libwebview.sh [OUTDIR]   (default: webview/target/libwebview)
 # Needs: cmake, a C++ compiler, libwebkit2gtk-4.1-dev, cargo (to locate wv-sys).
 set -euo pipefail
-here="$(cd "$(dirname "$0")/.." && pwd)"
+here="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${1:-$here/webview/target/libwebview}"
 version="0.12.0"
 case "$(uname -m)" in

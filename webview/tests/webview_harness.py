@@ -6,10 +6,10 @@ watchdog thread that ``os._exit``s it, and the parent a ``subprocess`` timeout o
 
 Run them under a virtual display::
 
-    xvfb-run -a python -m pytest tests/webview
+    xvfb-run -a python -m pytest webview/tests
 
 They are skipped (with the reason) when ``asyncio_guest_webview`` is not installed in
-this interpreter (it is an optional package: ``scripts/install-webview.sh``) or when
+this interpreter (it is an optional package: ``webview/scripts/install-webview.sh``) or when
 there is no X display.
 """
 
@@ -23,7 +23,7 @@ import textwrap
 from typing import Any, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+ROOT = os.path.dirname(os.path.dirname(HERE))  # the repository
 
 #: Environment for WebKitGTK under Xvfb: software rendering without compositing
 #: (avoids blank painting), and silence the a11y-bus noise.
