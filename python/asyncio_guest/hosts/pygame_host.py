@@ -12,24 +12,28 @@ until it fits, and on the host thread the pending FIFO is simply picked up by th
 ``mainloop()`` is a small event loop for apps that let this module own it (pass ``on_event``
 and ``on_frame``).  Apps with their own loop call ``host.handle_event(ev)`` for each event
 and ``host.run_pending()`` once per frame, and post nothing else with that event type.
+
+Quitting: in :func:`run`, the window's ``QUIT`` event cancels the main task (unless you pass
+``on_event``, which then gets it), and ``pygame.quit()`` or ``pygame.display.quit()`` from a
+task or a callback ends the loop, after which the run is finished on the built-in host.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections import deque
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import pygame
 
-from asyncio_guest.hosts._base import run_on_host
+from asyncio_guest.hosts._base import CallQueue, HostBase, cancel_once, prepare_main, run_on_host
 
 __all__ = ["PygameHost", "run"]
 
 T = TypeVar("T")
 
 
-class PygameHost:
+class PygameHost(HostBase):
     """Host adapter for pygame 2.  Call after ``pygame.init()`` (or ``pygame.display.init()``)."""
 
     host_uses_signal_set_wakeup_fd = False
@@ -48,9 +52,8 @@ class PygameHost:
         self.on_event = on_event
         self.on_frame = on_frame
         self.fps = fps
-        self._queue: deque[Callable[[], object]] = deque()
+        self._queue = CallQueue("pygame")
         self._running = False
-        self._closed = False
 
     # -- posting
     def _wakeup(self) -> bool:
@@ -60,14 +63,12 @@ class PygameHost:
             return False
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
-        if self._closed:
-            raise RuntimeError("the pygame host is closed; the callback cannot run")
-        self._queue.append(fn)
+        self._queue.push(fn)
         delay = 0.0005
         # From the worker: keep trying; the host thread drains the queue meanwhile (this is
         # only ever the worker thread, so blocking here cannot deadlock the host).
         while not self._wakeup():
-            if self._closed or not pygame.display.get_init():
+            if self._queue.closed or not pygame.display.get_init():
                 raise RuntimeError("the pygame host went away while posting")
             if pygame.event.get_blocked(self.event_type):
                 raise RuntimeError("the guest's wakeup event type was blocked (set_blocked)")
@@ -75,9 +76,7 @@ class PygameHost:
             delay = min(delay * 2, 0.01)
 
     def run_sync_soon_not_threadsafe(self, fn: Callable[[], object]) -> None:
-        if self._closed:
-            raise RuntimeError("the pygame host is closed; the callback cannot run")
-        self._queue.append(fn)
+        self._queue.push(fn)
         # If SDL's queue is full the FIFO still holds fn; the loop drains it before blocking.
         self._wakeup()
 
@@ -92,16 +91,17 @@ class PygameHost:
     def run_pending(self) -> None:
         """Run the callables queued now (not ones they queue: those wait for the next pass)."""
         for _ in range(len(self._queue)):
-            if not self._queue:  # a nested loop (a modal) inside fn() already ran the rest
+            fn = self._queue.pop()
+            if fn is None:  # a nested loop (a modal) inside fn() already ran the rest
                 break
-            fn = self._queue.popleft()
-            if not self._closed:
-                fn()
+            self.call(fn)
 
     def mainloop(self) -> None:
         self._running = True
         timeout_ms = int(1000 / self.fps) if self.fps else 0
         while self._running:
+            if not pygame.display.get_init():
+                break  # pygame.quit() / display.quit(): the toolkit is gone
             if self._queue:
                 events = pygame.event.get()
             elif timeout_ms:
@@ -116,16 +116,16 @@ class PygameHost:
                 if self.on_event is not None:
                     self.on_event(event)
             self.run_pending()
-            if self.on_frame is not None and self._running:
+            if self.on_frame is not None and self._running and pygame.display.get_init():
                 self.on_frame()
+        self.raise_pending_error()
 
     def stop(self) -> None:
         self._running = False
 
     def close(self) -> None:
         """Drop queued callables; later posts raise.  Call after the loop has ended."""
-        self._closed = True
-        self._queue.clear()
+        self._queue.close()
 
 
 def run(
@@ -135,29 +135,35 @@ def run(
     on_frame: Optional[Callable[[], object]] = None,
     fps: float = 0,
     **kwargs: Any,
-) -> T:
+) -> Optional[T]:
     """Run ``async_fn(*args)`` as a guest of a pygame event loop and return its result.
 
     Initialises pygame if needed.  ``on_event`` gets every event that is not a guest wakeup;
-    without one, ``QUIT`` cancels the main task so closing the window ends the guest cleanly.
+    without one, ``QUIT`` (the window's close button) cancels the main task.  Quitting follows
+    the contract of :mod:`asyncio_guest.hosts`: a quit returns ``None``.
     """
-    if not pygame.display.get_init():
-        pygame.init()
-    host = PygameHost(on_event, on_frame, fps)
-    holder: list[Any] = []
+    coro = prepare_main("hosts.pygame_host.run", async_fn, args, kwargs)
+    try:
+        if not pygame.display.get_init():
+            pygame.init()
+        host = PygameHost(on_event, on_frame, fps)
+    except BaseException:
+        coro.close()
+        raise
+    cancellers: list[Callable[[], None]] = []
 
     def default_on_event(event: pygame.event.Event) -> None:
-        if event.type == pygame.QUIT and holder:
-            holder[0].cancel()
+        if event.type == pygame.QUIT and cancellers:
+            cancellers[0]()
 
     if on_event is None:
         host.on_event = default_on_event
 
     async def main() -> T:
-        import asyncio
-
-        holder.append(asyncio.current_task())
-        return await async_fn(*args)
+        task = asyncio.current_task()
+        if task is not None:
+            cancellers.append(cancel_once(task))
+        return await coro
 
     try:
         return run_on_host(host, main, **kwargs)

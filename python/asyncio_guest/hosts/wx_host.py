@@ -27,25 +27,28 @@ Lifetime: :meth:`WxHost.mainloop` runs a ``wx.GUIEventLoop`` of its own, not
 yet, and it ends when the last frame is deleted (``ExitOnFrameDelete``), which would abandon a
 live guest.  Destroying the last frame does not end our loop; :func:`run` cancels the main
 task then instead, and :meth:`WxHost.stop` exits exactly our loop, never one the caller runs.
+``wx.App.ExitMainLoop()`` only ends ``app.MainLoop()``, which does not run here: to quit, close
+the frame (``frame.Close()``) or cancel the main task.  When the run ends while modal dialogs
+opened from host callbacks are up (Ctrl+C, ``main`` returning), :meth:`WxHost.stop` ends them
+with ``EndModal(wx.ID_CANCEL)``, so exit is prompt.
 """
 
 from __future__ import annotations
 
-import sys
+import asyncio
 import threading
-from collections import deque
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import wx
 
-from asyncio_guest.hosts._base import cancel_once, run_on_host
+from asyncio_guest.hosts._base import CallQueue, HostBase, cancel_once, prepare_main, run_on_host
 
 __all__ = ["WxHost", "run"]
 
 T = TypeVar("T")
 
 
-class WxHost:
+class WxHost(HostBase):
     """Host adapter for the process's ``wx.App`` (create it first)."""
 
     host_uses_signal_set_wakeup_fd = False
@@ -57,31 +60,26 @@ class WxHost:
         if app is None:
             raise RuntimeError("create the wx.App first")
         self.app: wx.App = app
-        self._queue: deque[Callable[[], object]] = deque()
-        self._lock = threading.Lock()
+        self._queue = CallQueue("wx")
         self._thread = threading.get_ident()
-        self._closed = False
-        self._error: Optional[BaseException] = None
         self._loop: Optional[wx.GUIEventLoop] = None
+        #: Host callbacks running now; above 1 means a nested loop (a dialog) is up.
+        self._depth = 0
+        self.end_nested_loops = self._end_nested_loops
         app.Bind(wx.EVT_IDLE, self._on_idle)
 
     def _drain(self) -> None:
         """Run the callables queued now; ones queued meanwhile wait for the next drain."""
-        with self._lock:
-            n = len(self._queue)
-        for _ in range(n):
-            with self._lock:
-                if self._closed or not self._queue:
-                    return  # close() dropped them: the run is over, never run them late
-                fn = self._queue.popleft()
+        for _ in range(len(self._queue)):
+            fn = self._queue.pop()
+            if fn is None:
+                return  # close() dropped them: the run is over, never run them late
+            self._depth += 1
             try:
-                fn()
-            except Exception:
-                sys.excepthook(*sys.exc_info())
-            except BaseException as exc:
-                # KeyboardInterrupt / SystemExit: end the host loop, re-raise from mainloop().
-                self._error = exc
-                self.stop()
+                self.call(fn)
+            finally:
+                self._depth -= 1
+            if self._pending_error is not None:
                 return
 
     def _on_idle(self, event: wx.IdleEvent) -> None:
@@ -91,21 +89,15 @@ class WxHost:
             if self._queue:
                 event.RequestMore()
 
-    def _append(self, fn: Callable[[], object]) -> None:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the wx host is closed; the callback cannot run")
-            self._queue.append(fn)
-
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
         if threading.get_ident() == self._thread:
             self.run_sync_soon_not_threadsafe(fn)
             return
-        self._append(fn)
+        self._queue.push(fn)
         wx.CallAfter(self._drain)
 
     def run_sync_soon_not_threadsafe(self, fn: Callable[[], object]) -> None:
-        self._append(fn)
+        self._queue.push(fn)
         wx.WakeUpIdle()
 
     def mainloop(self) -> None:
@@ -116,19 +108,23 @@ class WxHost:
             self._loop.Run()
         finally:
             self._loop = None
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        self.raise_pending_error()
 
     def stop(self) -> None:
+        if self._depth > 1:
+            self._end_nested_loops()
         if self._loop is not None:
             self._loop.Exit()
 
+    def _end_nested_loops(self) -> None:
+        """End the modal dialogs that are up (``ShowModal`` returns ``wx.ID_CANCEL``)."""
+        for window in wx.GetTopLevelWindows():
+            if isinstance(window, wx.Dialog) and window.IsModal():
+                window.EndModal(wx.ID_CANCEL)
+
     def close(self) -> None:
         """Drop still-queued callables and unbind the idle handler."""
-        with self._lock:
-            self._closed = True
-            self._queue.clear()
+        self._queue.close()
         self.app.Unbind(wx.EVT_IDLE, handler=self._on_idle)
 
 
@@ -137,24 +133,29 @@ def run(
     *args: Any,
     app: Optional[wx.App] = None,
     **kwargs: Any,
-) -> T:
+) -> Optional[T]:
     """Run ``async_fn(*args)`` as a guest of wx and return its result.
 
-    Uses ``app``, else the existing ``wx.App``, else creates one.  When the last top-level
-    window is destroyed the main task is cancelled, so the guest ends cleanly.
+    Uses ``app``, else the existing ``wx.App``, else creates one.  Quitting follows the
+    contract of :mod:`asyncio_guest.hosts`: when the last top-level window is destroyed (its
+    close button, ``Close()``, ``Destroy()``) the main task is cancelled; a quit returns
+    ``None``.
 
     Ctrl+C: ``wx.App()`` resets SIGINT to ``SIG_DFL`` by default (``clearSigInt=True``), so
     Ctrl+C kills the process at once.  The app created here passes ``clearSigInt=False``, so
     Ctrl+C cancels the main task like ``asyncio.run`` does; create yours the same way.
     """
-    if app is None and wx.GetApp() is None:
-        app = wx.App(False, clearSigInt=False)
-        _apps.append(app)  # one wx.App per process: keep it for later runs
-    host = WxHost(app)
+    coro = prepare_main("hosts.wx_host.run", async_fn, args, kwargs)
+    try:
+        if app is None and wx.GetApp() is None:
+            app = wx.App(False, clearSigInt=False)
+            _apps.append(app)  # one wx.App per process: keep it for later runs
+        host = WxHost(app)
+    except BaseException:
+        coro.close()
+        raise
 
     async def main() -> T:
-        import asyncio
-
         task = asyncio.current_task()
         cancel = cancel_once(task)
 
@@ -169,7 +170,7 @@ def run(
         # Unhandled window events reach the app last, so this sees every window's destroy.
         host.app.Bind(wx.EVT_WINDOW_DESTROY, on_destroy)
         try:
-            return await async_fn(*args)
+            return await coro
         finally:
             host.app.Unbind(wx.EVT_WINDOW_DESTROY, handler=on_destroy)
 
