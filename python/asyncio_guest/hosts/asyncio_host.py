@@ -27,14 +27,21 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import outcome
 
-from asyncio_guest.hosts._base import Host, start_on_host, wait_readable_once
+from asyncio_guest.hosts._base import (
+    Host,
+    HostBase,
+    prepare_main,
+    quit_outcome,
+    start_on_host,
+    wait_readable_once,
+)
 
 __all__ = ["AsyncioHost", "run", "run_as_guest"]
 
 T = TypeVar("T")
 
 
-class AsyncioHost:
+class AsyncioHost(HostBase):
     """Host adapter for an asyncio event loop (a new one unless given)."""
 
     host_uses_signal_set_wakeup_fd = True
@@ -44,20 +51,23 @@ class AsyncioHost:
     ) -> None:
         if loop is not None and not isinstance(loop, asyncio.AbstractEventLoop):
             raise TypeError(f"loop must be an asyncio event loop, got {type(loop).__name__}")
-        if not thread_free or sys.platform == "win32":
-            # The worker thread waits instead (Windows: the proactor loop has no add_reader).
-            self.wait_readable = None  # type: ignore[method-assign,assignment]
+        if not isinstance(thread_free, bool):
+            raise TypeError(f"thread_free must be a bool, got {thread_free!r}")
+        if thread_free and sys.platform != "win32":
+            # (Windows: the proactor loop has no add_reader; the worker thread waits.)
+            self.wait_readable = self._wait_readable
         self.loop = loop if loop is not None else asyncio.new_event_loop()
         self._owned = loop is None
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
-        # Raises RuntimeError("Event loop is closed") if the host is gone: never dropped.
+        if self.loop.is_closed():
+            raise RuntimeError("the asyncio host loop is closed; the callback cannot run")
         self.loop.call_soon_threadsafe(fn)
 
     def run_sync_soon_not_threadsafe(self, fn: Callable[[], object]) -> None:
         self.loop.call_soon(fn)
 
-    def wait_readable(
+    def _wait_readable(
         self, fd: int, timeout: Optional[float], fn: Callable[[], object]
     ) -> Callable[[], None]:
         """Thread-free mode: the host loop watches the guest poller's descriptor."""
@@ -95,6 +105,17 @@ async def run_as_guest(
     ``host`` defaults to an :class:`AsyncioHost` on the running loop (Tornado passes its own).
     Cancelling the caller cancels the guest; this returns only after the guest's teardown.
     """
+    result = await guest_outcome(async_fn, *args, host=host, **kwargs)
+    return result.unwrap()  # type: ignore[no-any-return]
+
+
+async def guest_outcome(
+    async_fn: Callable[..., Awaitable[Any]],
+    *args: Any,
+    host: Optional[Host] = None,
+    **kwargs: Any,
+) -> outcome.Outcome:
+    """:func:`run_as_guest`, returning the guest's :class:`outcome.Outcome`."""
     loop = asyncio.get_running_loop()
     if host is None:
         host = AsyncioHost(loop)
@@ -117,22 +138,34 @@ async def run_as_guest(
             except asyncio.CancelledError:
                 pass
         raise
-    return result.unwrap()
+    return result
 
 
 def run(
     async_fn: Callable[..., Awaitable[T]],
     *args: Any,
     loop: Optional[asyncio.AbstractEventLoop] = None,
+    thread_free: bool = True,
     **kwargs: Any,
-) -> T:
+) -> Optional[T]:
     """Run ``async_fn(*args)`` as a guest of an asyncio host loop (new unless given).
 
     The host loop runs until the guest is done (``run_until_complete`` of
-    :func:`run_as_guest`); a loop created here is closed afterwards.
+    :func:`run_as_guest`); a loop created here is closed afterwards.  Quitting follows the
+    contract of :mod:`asyncio_guest.hosts`: a quit (the main task cancelled) returns ``None``.
     """
-    host = AsyncioHost(loop)
+    coro = prepare_main("hosts.asyncio_host.run", async_fn, args, kwargs)
     try:
-        return host.loop.run_until_complete(run_as_guest(async_fn, *args, host=host, **kwargs))
+        host = AsyncioHost(loop, thread_free)
+    except BaseException:
+        coro.close()
+        raise
+
+    async def main() -> T:
+        return await coro
+
+    try:
+        result = host.loop.run_until_complete(guest_outcome(main, host=host, **kwargs))
+        return quit_outcome(result)  # type: ignore[no-any-return]
     finally:
         host.close()

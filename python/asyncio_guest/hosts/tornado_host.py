@@ -20,15 +20,15 @@ from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from tornado.ioloop import IOLoop
 
-from asyncio_guest.hosts._base import wait_readable_once
-from asyncio_guest.hosts.asyncio_host import run_as_guest
+from asyncio_guest.hosts._base import HostBase, prepare_main, quit_outcome, wait_readable_once
+from asyncio_guest.hosts.asyncio_host import guest_outcome
 
 __all__ = ["TornadoHost", "run"]
 
 T = TypeVar("T")
 
 
-class TornadoHost:
+class TornadoHost(HostBase):
     """Host adapter for a Tornado ``IOLoop`` (a new one unless given)."""
 
     host_uses_signal_set_wakeup_fd = True
@@ -36,8 +36,10 @@ class TornadoHost:
     def __init__(self, io_loop: Optional[IOLoop] = None, thread_free: bool = True) -> None:
         if io_loop is not None and not isinstance(io_loop, IOLoop):
             raise TypeError(f"io_loop must be a tornado IOLoop, got {type(io_loop).__name__}")
-        if not thread_free or sys.platform == "win32":
-            self.wait_readable = None  # type: ignore[method-assign,assignment]
+        if not isinstance(thread_free, bool):
+            raise TypeError(f"thread_free must be a bool, got {thread_free!r}")
+        if thread_free and sys.platform != "win32":
+            self.wait_readable = self._wait_readable
         self.io_loop = io_loop if io_loop is not None else IOLoop(make_current=False)
         self._owned = io_loop is None
 
@@ -48,7 +50,7 @@ class TornadoHost:
 
     run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
 
-    def wait_readable(
+    def _wait_readable(
         self, fd: int, timeout: Optional[float], fn: Callable[[], object]
     ) -> Callable[[], None]:
         """Thread-free mode: the IOLoop watches the guest poller's descriptor."""
@@ -80,18 +82,29 @@ def run(
     async_fn: Callable[..., Awaitable[T]],
     *args: Any,
     io_loop: Optional[IOLoop] = None,
+    thread_free: bool = True,
     **kwargs: Any,
-) -> T:
+) -> Optional[T]:
     """Run ``async_fn(*args)`` as a guest beside a Tornado IOLoop and return its result.
 
     The IOLoop (a new one unless given; closed afterwards if new) runs until the guest is
     done (``IOLoop.run_sync``); inside ``async_fn``, ``tornado.ioloop.IOLoop.current()`` is
-    not the host, so pass the host's IOLoop along if the guest needs it.
+    not the host, so pass the host's IOLoop along if the guest needs it.  Quitting follows
+    the contract of :mod:`asyncio_guest.hosts`: a quit (the main task cancelled) returns
+    ``None``.
     """
-    host = TornadoHost(io_loop)
+    coro = prepare_main("hosts.tornado_host.run", async_fn, args, kwargs)
     try:
-        return host.io_loop.run_sync(  # type: ignore[no-any-return]
-            lambda: run_as_guest(async_fn, *args, host=host, **kwargs)
-        )
+        host = TornadoHost(io_loop, thread_free)
+    except BaseException:
+        coro.close()
+        raise
+
+    async def main() -> T:
+        return await coro
+
+    try:
+        result = host.io_loop.run_sync(lambda: guest_outcome(main, host=host, **kwargs))
+        return quit_outcome(result)  # type: ignore[no-any-return]
     finally:
         host.close()
