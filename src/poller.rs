@@ -19,19 +19,25 @@ use std::time::Duration;
 
 use polling::{Event, Events, PollMode, Poller};
 
+/// What a registration names: a file descriptor (Unix) or a socket (Windows).
 #[cfg(unix)]
 pub type RawSource = std::os::unix::io::RawFd;
+/// What a registration names: a file descriptor (Unix) or a socket (Windows).
 #[cfg(windows)]
 pub type RawSource = std::os::windows::io::RawSocket;
 
 /// One readiness report, copied out of the poller so it can cross threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ready {
+    /// The token the source was registered with.
     pub token: usize,
+    /// The source is readable (or has an error or hang-up to report).
     pub readable: bool,
+    /// The source is writable (or has an error or hang-up to report).
     pub writable: bool,
 }
 
+/// The OS poller in the mode asyncio needs (level-triggered where possible).
 pub struct IoPoller {
     poller: Poller,
     mode: PollMode,
@@ -42,6 +48,7 @@ pub struct IoPoller {
 const EVENTS_PER_WAIT: usize = 1024;
 
 impl IoPoller {
+    /// A new OS poller (one epoll / kqueue / IOCP instance).
     pub fn new() -> io::Result<Self> {
         let poller = Poller::new()?;
         let mode = if poller.supports_level() {
@@ -52,6 +59,7 @@ impl IoPoller {
         Ok(IoPoller { poller, mode })
     }
 
+    /// An event buffer sized for one wait.
     pub fn new_events() -> Events {
         Events::with_capacity(NonZeroUsize::new(EVENTS_PER_WAIT).unwrap())
     }
@@ -64,6 +72,13 @@ impl IoPoller {
     /// [`IoPoller::delete`] when the registration ends; if the OS object is closed
     /// first, the kernel drops it (epoll/kqueue) or the next wait reports it, and
     /// stale events are filtered by token.
+    ///
+    /// A source that was closed before it was deleted may still be in
+    /// `polling`'s own bookkeeping (its kqueue backend keeps a set of
+    /// descriptors, and the delete of a closed one fails with `EBADF`). When a
+    /// new source then gets the same number, `polling` reports `AlreadyExists`;
+    /// the registration is then made by `modify`, which replaces the stale
+    /// interest, as the stock `KqueueSelector` does.
     pub fn add(
         &self,
         source: RawSource,
@@ -76,12 +91,19 @@ impl IoPoller {
         // all of its own code; when user code closes first, epoll/kqueue/AFD
         // forget the source themselves, and any event already queued for it is
         // dropped by the token check. No memory safety depends on the source.
-        unsafe {
+        let added = unsafe {
             self.poller
                 .add_with_mode(source, Self::interest(token, readable, writable), self.mode)
+        };
+        match added {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                self.modify(source, token, readable, writable)
+            }
+            other => other,
         }
     }
 
+    /// Change the token and interest of a registered source.
     pub fn modify(
         &self,
         source: RawSource,
@@ -97,8 +119,13 @@ impl IoPoller {
         )
     }
 
+    /// Stop watching `source`. A source that is already closed (`EBADF`) or
+    /// unknown (`ENOENT`) is not watched any more either: both count as done.
     pub fn delete(&self, source: RawSource) -> io::Result<()> {
-        self.poller.delete(borrow(source))
+        match self.poller.delete(borrow(source)) {
+            Err(e) if is_gone(&e) => Ok(()),
+            other => other,
+        }
     }
 
     /// Block until readiness, a notify, or the timeout. Interrupted waits (EINTR)
@@ -199,8 +226,25 @@ impl IoPoller {
         self.poller.as_raw_fd()
     }
 
+    /// True where the OS only offers one-shot mode: every delivered source must
+    /// be re-armed after each wait.
     pub fn is_oneshot(&self) -> bool {
         self.mode == PollMode::Oneshot
+    }
+}
+
+/// The error of a delete whose source is already gone.
+fn is_gone(err: &io::Error) -> bool {
+    if err.kind() == io::ErrorKind::NotFound {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        err.raw_os_error() == Some(libc::EBADF)
+    }
+    #[cfg(not(unix))]
+    {
+        false
     }
 }
 
@@ -219,26 +263,63 @@ fn borrow(source: RawSource) -> std::os::windows::io::BorrowedSocket<'static> {
     unsafe { std::os::windows::io::BorrowedSocket::borrow_raw(source) }
 }
 
-#[cfg(all(test, unix))]
-mod tests {
+#[cfg(test)]
+pub(crate) mod tests {
     use super::*;
     use std::io::Write;
-    use std::os::unix::io::AsRawFd;
-    use std::os::unix::net::UnixStream;
+    use std::net::{TcpListener, TcpStream};
     use std::sync::Arc;
     use std::thread;
     use std::time::Instant;
 
+    /// A connected pair of TCP sockets on the loopback interface: the kind of
+    /// source every backend (IOCP included) supports.
+    pub(crate) fn socket_pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let a = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (b, _) = listener.accept().unwrap();
+        a.set_nodelay(true).unwrap();
+        (a, b)
+    }
+
+    /// The raw source of a socket, as the selector registers it.
+    pub(crate) fn raw(socket: &TcpStream) -> RawSource {
+        #[cfg(unix)]
+        {
+            std::os::unix::io::AsRawFd::as_raw_fd(socket)
+        }
+        #[cfg(windows)]
+        {
+            std::os::windows::io::AsRawSocket::as_raw_socket(socket)
+        }
+    }
+
+    /// Wait (bounded) until `token` is reported, so zero-timeout polls that
+    /// follow see data that is in flight on the loopback interface.
+    fn wait_for(p: &IoPoller, token: usize) {
+        let mut ev = IoPoller::new_events();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            let mut out = Vec::new();
+            p.wait(&mut ev, Some(Duration::from_secs(5)), &mut out)
+                .unwrap();
+            if out.iter().any(|r| r.token == token) {
+                return;
+            }
+        }
+        panic!("token {token} never became ready");
+    }
+
     #[test]
     fn level_triggered_readiness_repeats_until_drained() {
         let p = IoPoller::new().unwrap();
-        let (mut a, b) = UnixStream::pair().unwrap();
-        p.add(b.as_raw_fd(), 7, true, false).unwrap();
+        let (mut a, b) = socket_pair();
+        p.add(raw(&b), 7, true, false).unwrap();
         a.write_all(b"xyz").unwrap();
         let mut ev = IoPoller::new_events();
         for _ in 0..3 {
             let mut out = Vec::new();
-            p.wait(&mut ev, Some(Duration::from_secs(1)), &mut out)
+            p.wait(&mut ev, Some(Duration::from_secs(5)), &mut out)
                 .unwrap();
             assert_eq!(
                 out,
@@ -249,18 +330,20 @@ mod tests {
                 }]
             );
             if p.is_oneshot() {
-                p.modify(b.as_raw_fd(), 7, true, false).unwrap();
+                p.modify(raw(&b), 7, true, false).unwrap();
             }
         }
-        p.delete(b.as_raw_fd()).unwrap();
+        p.delete(raw(&b)).unwrap();
     }
 
     /// The property guest mode depends on: registrations made on one thread while
-    /// another thread is blocked in `wait` take effect in that very wait.
+    /// another thread is blocked in `wait` take effect in that very wait (the
+    /// worker also restarts its wait on an interest change, for backends where
+    /// this does not hold).
     #[test]
     fn registration_from_another_thread_reaches_a_blocked_wait() {
         let p = Arc::new(IoPoller::new().unwrap());
-        let (mut a, b) = UnixStream::pair().unwrap();
+        let (mut a, b) = socket_pair();
         a.write_all(b"!").unwrap();
         let waiter = {
             let p = Arc::clone(&p);
@@ -276,18 +359,18 @@ mod tests {
             })
         };
         thread::sleep(Duration::from_millis(50));
-        p.add(b.as_raw_fd(), 11, true, false).unwrap();
+        p.add(raw(&b), 11, true, false).unwrap();
         let out = waiter.join().unwrap();
         assert_eq!(out[0].token, 11);
-        p.delete(b.as_raw_fd()).unwrap();
+        p.delete(raw(&b)).unwrap();
     }
 
     #[test]
     fn modify_from_another_thread_reaches_a_blocked_wait() {
         let p = Arc::new(IoPoller::new().unwrap());
-        let (_a, b) = UnixStream::pair().unwrap();
+        let (_a, b) = socket_pair();
         // Registered for nothing we will get, then switched to writable (always true).
-        p.add(b.as_raw_fd(), 3, true, false).unwrap();
+        p.add(raw(&b), 3, true, false).unwrap();
         let waiter = {
             let p = Arc::clone(&p);
             thread::spawn(move || {
@@ -299,7 +382,7 @@ mod tests {
             })
         };
         thread::sleep(Duration::from_millis(50));
-        p.modify(b.as_raw_fd(), 3, false, true).unwrap();
+        p.modify(raw(&b), 3, false, true).unwrap();
         let out = waiter.join().unwrap();
         assert_eq!(
             out,
@@ -309,30 +392,74 @@ mod tests {
                 writable: true
             }]
         );
+        p.delete(raw(&b)).unwrap();
     }
 
-    /// What the thread-free mode relies on: the poller's own fd is readable
+    /// A socket closed before it is deleted, then a new socket with the same
+    /// number: the delete counts as done and the new registration works, with
+    /// its own token (kqueue would otherwise refuse it with `AlreadyExists`).
+    /// Unix only: there a new descriptor takes the lowest free number.
+    #[test]
+    #[cfg(unix)]
+    fn close_before_delete_then_reuse_of_the_number() {
+        let p = IoPoller::new().unwrap();
+        let (first_peer, first) = socket_pair();
+        let number = raw(&first);
+        p.add(number, 1, true, false).unwrap();
+        drop(first);
+        drop(first_peer);
+        p.delete(number)
+            .expect("deleting a closed source counts as done");
+        // Find a new socket that reuses the number (the lowest free one on Unix).
+        let mut keep = Vec::new();
+        let (mut peer, reused) = loop {
+            let (peer, sock) = socket_pair();
+            if raw(&sock) == number || raw(&peer) == number {
+                break if raw(&sock) == number {
+                    (peer, sock)
+                } else {
+                    (sock, peer)
+                };
+            }
+            assert!(keep.len() < 64, "the number was never reused");
+            keep.push((peer, sock));
+        };
+        p.add(raw(&reused), 2, true, false).unwrap();
+        peer.write_all(b"!").unwrap();
+        wait_for(&p, 2);
+        p.delete(raw(&reused)).unwrap();
+    }
+
+    /// `add` of a source that is still registered replaces its registration
+    /// (the `AlreadyExists` path), new token included.
+    #[test]
+    fn adding_a_registered_source_again_replaces_its_interest() {
+        let p = IoPoller::new().unwrap();
+        let (mut a, b) = socket_pair();
+        p.add(raw(&b), 1, false, true).unwrap();
+        p.add(raw(&b), 2, true, false).unwrap();
+        a.write_all(b"!").unwrap();
+        wait_for(&p, 2);
+        let mut ev = IoPoller::new_events();
+        let mut out = Vec::new();
+        p.wait(&mut ev, Some(Duration::ZERO), &mut out).unwrap();
+        assert!(out.iter().all(|r| r.token == 2 && !r.writable), "{out:?}");
+        p.delete(raw(&b)).unwrap();
+    }
+
+    /// What the host-watch mode relies on: the poller fd itself is readable
     /// when a source is ready and after notify, and a zero-timeout wait clears it.
     #[test]
     #[cfg(target_os = "linux")]
     fn the_poller_fd_itself_signals_readiness_and_notify() {
         fn readable(fd: RawSource) -> bool {
-            let mut pfd = libc_pollfd {
+            let mut pfd = libc::pollfd {
                 fd,
-                events: 1,
+                events: libc::POLLIN,
                 revents: 0,
             };
             // SAFETY: one valid pollfd struct, count 1, zero timeout.
-            unsafe { poll(&mut pfd, 1, 0) == 1 && pfd.revents & 1 != 0 }
-        }
-        #[repr(C)]
-        struct libc_pollfd {
-            fd: i32,
-            events: i16,
-            revents: i16,
-        }
-        extern "C" {
-            fn poll(fds: *mut libc_pollfd, nfds: u64, timeout: i32) -> i32;
+            unsafe { libc::poll(&mut pfd, 1, 0) == 1 && pfd.revents & libc::POLLIN != 0 }
         }
         let p = IoPoller::new().unwrap();
         let mut ev = IoPoller::new_events();
@@ -342,11 +469,12 @@ mod tests {
         let mut out = Vec::new();
         p.wait(&mut ev, Some(Duration::ZERO), &mut out).unwrap();
         assert!(out.is_empty() && !readable(p.raw_fd()));
-        let (mut a, b) = UnixStream::pair().unwrap();
-        p.add(b.as_raw_fd(), 5, true, false).unwrap();
+        let (mut a, b) = socket_pair();
+        p.add(raw(&b), 5, true, false).unwrap();
         a.write_all(b"!").unwrap();
+        wait_for(&p, 5);
         assert!(readable(p.raw_fd()));
-        p.delete(b.as_raw_fd()).unwrap();
+        p.delete(raw(&b)).unwrap();
     }
 
     /// The raw fast path and `polling`'s own wait agree, including after a
@@ -355,11 +483,12 @@ mod tests {
     fn poll_now_matches_wait_and_survives_notify() {
         let p = IoPoller::new().unwrap();
         let mut ev = IoPoller::new_events();
-        let (mut a, b) = UnixStream::pair().unwrap();
-        let (_c, d) = UnixStream::pair().unwrap();
-        p.add(b.as_raw_fd(), 1, true, false).unwrap();
-        p.add(d.as_raw_fd(), 2, false, true).unwrap();
+        let (mut a, b) = socket_pair();
+        let (_c, d) = socket_pair();
+        p.add(raw(&b), 1, true, false).unwrap();
+        p.add(raw(&d), 2, false, true).unwrap();
         a.write_all(b"x").unwrap();
+        wait_for(&p, 1);
         for round in 0..3 {
             if round == 1 {
                 p.notify().unwrap();
@@ -372,16 +501,20 @@ mod tests {
             slow.sort_by_key(|r| r.token);
             assert_eq!(fast, slow, "round {round}");
             assert_eq!(fast.len(), 2);
+            if p.is_oneshot() {
+                p.modify(raw(&b), 1, true, false).unwrap();
+                p.modify(raw(&d), 2, false, true).unwrap();
+            }
         }
         // Notify still works after the fast path consumed nothing of it.
         p.notify().unwrap();
         let mut out = Vec::new();
-        let t = std::time::Instant::now();
-        p.delete(b.as_raw_fd()).unwrap();
-        p.delete(d.as_raw_fd()).unwrap();
+        let t = Instant::now();
+        p.delete(raw(&b)).unwrap();
+        p.delete(raw(&d)).unwrap();
         p.wait(&mut ev, Some(Duration::from_secs(5)), &mut out)
             .unwrap();
-        assert!(t.elapsed() < Duration::from_secs(2), "notify was lost");
+        assert!(t.elapsed() < Duration::from_secs(4), "notify was lost");
     }
 
     #[test]
