@@ -14,7 +14,8 @@ from __future__ import annotations
 import atexit
 
 from asyncio_guest import _core
-from asyncio_guest._loop import GuestEventLoop, GuestRunAbandoned
+from asyncio_guest._driver import GuestRunAbandoned
+from asyncio_guest._loop import GuestEventLoop
 from asyncio_guest._run import modal, new_event_loop, run, start_guest_run
 
 __all__ = [

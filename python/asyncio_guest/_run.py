@@ -21,30 +21,29 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import signal
-import threading
-import warnings
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import outcome
 
-from asyncio_guest._loop import (
+from asyncio_guest import _compat
+from asyncio_guest._driver import (
     DEFAULT_INLINE_WAIT,
     DEFAULT_TIME_SLICE,
-    GuestEventLoop,
+    GuestDriver,
     GuestRunAbandoned,
     Hook,
     WaitReadable,
     check_no_active_run,
+    driver_for,
 )
+from asyncio_guest._loop import GuestEventLoop
 
 T = TypeVar("T")
 
-_WAKEUP_FD_COLLISION = (
-    "asyncio_guest: the host had set signal.set_wakeup_fd(); the guest run replaces it "
-    "for its duration and signal handling code might have collided. If the host owns "
-    "the wakeup fd (Qt, GTK and asyncio hosts often do), pass "
-    "host_uses_signal_set_wakeup_fd=True."
+#: How long teardown waits for the default executor's threads (asyncio.Runner's bound).
+_EXECUTOR_SHUTDOWN_TIMEOUT = 300.0
+_executor_shutdown_takes_timeout = (
+    "timeout" in inspect.signature(asyncio.BaseEventLoop.shutdown_default_executor).parameters
 )
 
 
@@ -115,13 +114,10 @@ class _MainTask(asyncio.Task):  # type: ignore[type-arg]
 
 
 class _GuestRun:
-    """Bookkeeping of one run: the main task, signals, the done callback."""
+    """Bookkeeping of one run: the main task, Ctrl+C, teardown, the outcome."""
 
     def __init__(
-        self,
-        loop: GuestEventLoop,
-        done_callback: Callable[[outcome.Outcome], object],
-        host_uses_signal_set_wakeup_fd: bool,
+        self, loop: GuestEventLoop, done_callback: Callable[[outcome.Outcome], object]
     ) -> None:
         self.loop = loop
         self.done_callback = done_callback
@@ -129,51 +125,8 @@ class _GuestRun:
         #: Set once the run has ended (what done_callback got, or an abandonment).
         self.outcome: Optional[outcome.Outcome] = None
         self.interrupts = 0
-        self.tick_error: Optional[BaseException] = None
-        self._on_main_thread = threading.current_thread() is threading.main_thread()
-        self._old_wakeup_fd: Optional[int] = None
-        self._sigint_installed = False
-        self._host_uses_wakeup_fd = host_uses_signal_set_wakeup_fd
 
-    # -- signals ----------------------------------------------------------
-
-    def install_signal_handling(self) -> None:
-        """Route Ctrl+C to the main task and signals to the worker's poller.
-
-        Only on the main thread (the only place Python runs signal handlers).
-        The SIGINT handler is installed only if nobody installed one before
-        (the same rule as asyncio.Runner), so a host with its own keeps it.
-        """
-        if not self._on_main_thread:
-            return
-        if not self._host_uses_wakeup_fd:
-            # Python runs signal handlers only when the main thread runs Python
-            # code; a host blocked in C (Tk, GTK, Win32) would sit on them. With
-            # the wakeup fd on our self-pipe, a signal wakes the worker, which
-            # posts a tick, which gets the host thread into Python.
-            fd = self.loop._csock.fileno()  # type: ignore[attr-defined]
-            old = signal.set_wakeup_fd(fd, warn_on_full_buffer=False)
-            self._old_wakeup_fd = old
-            self.loop._guest_owns_wakeup_fd = True
-            if old != -1:
-                warnings.warn(RuntimeWarning(_WAKEUP_FD_COLLISION), stacklevel=4)
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            signal.signal(signal.SIGINT, self._on_sigint)
-            self._sigint_installed = True
-
-    def restore_signal_handling(self) -> None:
-        if not self._on_main_thread:
-            return
-        if self._sigint_installed:
-            self._sigint_installed = False
-            if signal.getsignal(signal.SIGINT) == self._on_sigint:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-        if self._old_wakeup_fd is not None:
-            signal.set_wakeup_fd(self._old_wakeup_fd)
-            self._old_wakeup_fd = None
-            self.loop._guest_owns_wakeup_fd = False
-
-    def _on_sigint(self, signum: int, frame: object) -> None:
+    def on_sigint(self, signum: int, frame: object) -> None:
         # Like asyncio.Runner: the first Ctrl+C cancels the main task (host code
         # is never interrupted), a second one raises where it lands.
         self.interrupts += 1
@@ -216,14 +169,16 @@ class _GuestRun:
                             }
                         )
             await loop.shutdown_asyncgens()
-            await loop.shutdown_default_executor()
+            if _executor_shutdown_takes_timeout:
+                await loop.shutdown_default_executor(_EXECUTOR_SHUTDOWN_TIMEOUT)  # type: ignore[call-arg]
+            else:
+                await loop.shutdown_default_executor()
         finally:
             loop.stop()
 
     def on_loop_stopped(self, tick_error: Optional[BaseException]) -> None:
         """Called by the loop, on the host thread, once its run has ended."""
         loop = self.loop
-        self.restore_signal_handling()
         try:
             loop.close()
         except BaseException as exc:  # pragma: no cover - defensive
@@ -318,7 +273,8 @@ def start_guest_run(
     check_no_active_run()
     coro = _make_coroutine(async_fn, args)
     loop = GuestEventLoop()
-    run = _GuestRun(loop, done_callback, host_uses_signal_set_wakeup_fd)
+    run = _GuestRun(loop, done_callback)
+    task: Optional[_MainTask] = None
     try:
         if debug is not None:
             loop.set_debug(debug)
@@ -328,20 +284,24 @@ def start_guest_run(
         task._guest_run = run
         run.main_task = task
         task.add_done_callback(run.on_main_done)
-        run.install_signal_handling()
-        loop._guest_begin(
+        driver = GuestDriver(
+            loop,
             run_sync_soon_threadsafe,
             run_sync_soon_not_threadsafe,
             run.on_loop_stopped,
-            wait_readable=wait_readable,
+            wait_readable,
+        )
+        driver.start(
+            set_wakeup_fd=not host_uses_signal_set_wakeup_fd,
+            on_sigint=run.on_sigint,
+            warn_if_wakeup_fd_replaced=True,
         )
     except BaseException:
-        run.restore_signal_handling()
         if not loop.is_closed():
             # The task never ran: close its coroutine and drop it without warnings.
             coro.close()
-            if run.main_task is not None:
-                run.main_task._log_destroy_pending = False  # type: ignore[attr-defined]
+            if task is not None:
+                _compat.silence_pending_destroy(task)
             loop.close()
         raise
     return task
@@ -369,10 +329,12 @@ def finish_run_here(task: asyncio.Task[Any]) -> outcome.Outcome:
             f"finish_run_here() needs the main task returned by start_guest_run(), got {task!r}"
         )
     loop = run.loop
-    if run.outcome is None and loop._guest_abandoned_off_thread:
+    driver = driver_for(loop)
+    if run.outcome is None and driver is not None and driver.abandoned_off_thread:
         check_no_active_run()  # ends it here, on its host thread, as abandoned
     if run.outcome is not None:
         return run.outcome
+    assert driver is not None
     from asyncio_guest.hosts.builtin import QueueHost
 
     host = QueueHost()
@@ -381,7 +343,7 @@ def finish_run_here(task: asyncio.Task[Any]) -> outcome.Outcome:
         host.stop()
         run.on_loop_stopped(tick_error)
 
-    loop._guest_move_to_host(
+    driver.move_to_host(
         host.run_sync_soon_threadsafe,
         host.run_sync_soon_not_threadsafe,
         on_stop,
@@ -412,7 +374,7 @@ async def modal(fn: Callable[..., T], *args: Any) -> T:
     """
     _check_callable(fn, "fn")
     loop = asyncio.get_running_loop()
-    if not isinstance(loop, GuestEventLoop) or not loop._guest_active:
+    if not isinstance(loop, GuestEventLoop) or driver_for(loop) is None:
         raise RuntimeError(
             "asyncio_guest.modal() must be awaited inside a guest run (start_guest_run "
             "or a hosts.<name>.run helper)"
@@ -425,12 +387,12 @@ async def modal(fn: Callable[..., T], *args: Any) -> T:
         try:
             result = fn(*args)
         except BaseException as exc:
-            if not future.done() and loop._guest_active:
+            if not future.done() and driver_for(loop) is not None:
                 future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
         else:
-            if not future.done() and loop._guest_active:
+            if not future.done() and driver_for(loop) is not None:
                 future.set_result(result)
 
     loop.post_to_host(run_on_host)

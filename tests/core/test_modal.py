@@ -11,6 +11,7 @@ import time
 import pytest
 
 import asyncio_guest
+from asyncio_guest._driver import driver_for
 from tests.core.harness import TrivialHost, trivial_guest_run
 
 
@@ -84,11 +85,9 @@ def test_direct_blocking_call_in_a_task_is_reported_loudly(
     async def main(host: TrivialHost) -> str:
         loop = asyncio.get_running_loop()
         # A shorter threshold than the default 0.5 s, to keep the test quick.
-        loop._selector.set_watchdog(  # type: ignore[attr-defined]
-            0.2,
-            host.run_sync_soon_threadsafe,
-            loop._guest_probe,  # type: ignore[attr-defined]
-        )
+        driver = driver_for(loop)  # type: ignore[arg-type]
+        assert driver is not None
+        loop._selector.set_watchdog(0.2, host.run_sync_soon_threadsafe, driver.probe)  # type: ignore[attr-defined]
         result = nested_host_loop(host, 1.0)  # blocking, inside the task
         await asyncio.sleep(0.01)  # the loop still works afterwards
         return result
