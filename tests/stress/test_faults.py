@@ -262,7 +262,10 @@ def test_fault_is_reported_and_exits(name: str) -> None:
 KI_SCRIPT = (
     PRELUDE
     + r"""
-import socket
+import signal, socket
+# Ctrl+C must raise KeyboardInterrupt here even if this process was started with SIGINT
+# ignored (a background job of a non-interactive shell is), which the child would inherit.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 async def main():
     loop = asyncio.get_running_loop()
     a, b = socket.socketpair()
