@@ -134,6 +134,9 @@ class Kit:
     def modal(self, w: Any) -> Optional[Callable[[], Any]]:
         return None
 
+    def settle(self) -> None:
+        """Bring the toolkit back to its running state before the next row is counted."""
+
 
 def _tk_kit(thread_free: bool) -> Kit:
     import tkinter
@@ -261,6 +264,12 @@ def _pygame_kit(thread_free: bool) -> Kit:
 
         def call_later(self, ms: int, fn: Callable[[], object]) -> None:
             return None  # pygame has no host timers; its loop is the app's own
+
+        def settle(self) -> None:
+            # A quit row ended SDL: start it again (its X connection and threads are SDL's).
+            if not pygame.display.get_init():
+                pygame.init()
+                pygame.display.set_mode((120, 80))
 
     return PygameKit()
 
@@ -407,6 +416,7 @@ def _child(host: str, mode: str) -> None:
         if name in QUIT_ROWS and not applicable(name):
             results[name] = {"not_applicable": True, "left": [], "warnings": []}
             continue
+        kit.settle()
         before = snapshot()
         windows = kit.windows()
         started = time.monotonic()
