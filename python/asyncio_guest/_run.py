@@ -258,6 +258,39 @@ def start_guest_run(
     ``create_task``, ``call_soon``, ``call_later`` and ``call_soon_threadsafe``.
     Cancel the main task to end the run early; do not stop the host before
     ``done_callback`` has been called.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object (pass the function and its
+            arguments: ``start_guest_run(fn, arg)``) or does not return a coroutine;
+            a hook, ``done_callback`` or ``wait_readable`` is not callable; ``debug`` is
+            not a bool or None; ``time_slice`` or ``inline_wait`` is not a number.
+        ValueError: ``time_slice`` or ``inline_wait`` is outside 0 to 1 second.
+        RuntimeError: a guest run is already active on this thread, or a hook called
+            the guest's callback inline instead of queueing it.
+
+    Example:
+        A minimal host: a queue of callables drained on this thread.
+
+        ```python
+        import asyncio, queue
+        import asyncio_guest
+
+        calls: queue.SimpleQueue = queue.SimpleQueue()
+        results = []
+
+        async def main() -> str:
+            await asyncio.sleep(0.1)
+            return "done"
+
+        asyncio_guest.start_guest_run(
+            main,
+            run_sync_soon_threadsafe=calls.put,
+            done_callback=results.append,
+        )
+        while not results:
+            calls.get()()
+        print(results[0].unwrap())  # done
+        ```
     """
     _check_callable(run_sync_soon_threadsafe, "run_sync_soon_threadsafe")
     _check_callable(done_callback, "done_callback")
@@ -371,6 +404,16 @@ async def modal(fn: Callable[..., T], *args: Any) -> T:
     loop keeps running guest ticks: every other task keeps going while the
     dialog is open. The awaiting task gets the result (or the exception).
     Cancelling the awaiting task does not close the dialog (only the host can).
+
+    Raises:
+        TypeError: ``fn`` is not callable.
+        RuntimeError: not awaited inside a guest run.
+        Exception: whatever ``fn(*args)`` raises is raised in the awaiting task.
+
+    Example:
+        ```python
+        answer = await asyncio_guest.modal(QMessageBox.question, window, "Save?", "Overwrite?")
+        ```
     """
     _check_callable(fn, "fn")
     loop = asyncio.get_running_loop()
@@ -400,12 +443,32 @@ async def modal(fn: Callable[..., T], *args: Any) -> T:
 
 
 def new_event_loop() -> GuestEventLoop:
-    """A new :class:`GuestEventLoop` (for ``asyncio.set_event_loop`` style code)."""
+    """A new :class:`GuestEventLoop` (for ``asyncio.set_event_loop`` style code).
+
+    Example:
+        ```python
+        loop = asyncio_guest.new_event_loop()
+        try:
+            loop.run_until_complete(main())
+        finally:
+            loop.close()
+        ```
+    """
     return GuestEventLoop()
 
 
 def run(main: Awaitable[T], *, debug: Optional[bool] = None) -> T:
-    """``asyncio.run(main)`` on a :class:`GuestEventLoop` (built-in host)."""
+    """``asyncio.run(main)`` on a :class:`GuestEventLoop` (built-in host).
+
+    Raises:
+        RuntimeError: called while an event loop is running on this thread.
+        BaseException: whatever ``main`` raises.
+
+    Example:
+        ```python
+        print(asyncio_guest.run(main()))
+        ```
+    """
     runner_cls = getattr(asyncio, "Runner", None)
     if runner_cls is not None:
         with runner_cls(debug=debug, loop_factory=GuestEventLoop) as runner:

@@ -153,6 +153,23 @@ def run(
     The host loop runs until the guest is done (``run_until_complete`` of
     :func:`run_as_guest`); a loop created here is closed afterwards.  Quitting follows the
     contract of :mod:`asyncio_guest.hosts`: a quit (the main task cancelled) returns ``None``.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        async def main() -> str:
+            await asyncio.sleep(0.1)  # runs on the guest loop
+            return "done"
+
+        print(asyncio_guest.hosts.asyncio_host.run(main))  # done
+        ```
     """
     coro = prepare_main("hosts.asyncio_host.run", async_fn, args, kwargs)
     try:

@@ -203,5 +203,23 @@ class QueueHost:
 
 
 def run(async_fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Run ``async_fn(*args)`` as a guest of a :class:`QueueHost` on this thread."""
+    """Run ``async_fn(*args)`` as a guest of a :class:`QueueHost` on this thread.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        async def main() -> str:
+            await asyncio.sleep(0.1)
+            return "done"
+
+        print(asyncio_guest.hosts.builtin.run(main))  # done
+        ```
+    """
     return run_on_host(QueueHost(), async_fn, *args)

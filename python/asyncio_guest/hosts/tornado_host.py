@@ -92,6 +92,23 @@ def run(
     not the host, so pass the host's IOLoop along if the guest needs it.  Quitting follows
     the contract of :mod:`asyncio_guest.hosts`: a quit (the main task cancelled) returns
     ``None``.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        async def main() -> str:
+            await asyncio.sleep(0.1)
+            return "done"
+
+        print(asyncio_guest.hosts.tornado_host.run(main))  # done
+        ```
     """
     coro = prepare_main("hosts.tornado_host.run", async_fn, args, kwargs)
     try:
