@@ -32,7 +32,7 @@ use std::fmt;
 
 /// Where the guest's single link is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum State {
+pub(crate) enum State {
     /// The host owns the chain: a tick is queued on the host or running.
     /// The worker thread must not touch the poller.
     HostTurn,
@@ -54,7 +54,7 @@ pub enum State {
 
 /// Which of the two waiting places a state is (see [`State`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WaitMode {
+pub(crate) enum WaitMode {
     /// The worker thread waits in the OS poller.
     Worker,
     /// The host watches the poller's descriptor.
@@ -63,7 +63,7 @@ pub enum WaitMode {
 
 /// A transition the current state does not allow; the state is left unchanged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HandoffError {
+pub(crate) enum HandoffError {
     /// A hand-off while the chain is already handed off: two links would exist.
     AlreadyArmed,
     /// Any transition after `close`.
@@ -90,7 +90,7 @@ impl std::error::Error for HandoffError {}
 
 /// The state machine itself; see the module documentation.
 #[derive(Debug)]
-pub struct Handoff {
+pub(crate) struct Handoff {
     state: State,
 }
 
@@ -102,20 +102,20 @@ impl Default for Handoff {
 
 impl Handoff {
     /// A new chain, held by the host.
-    pub const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Handoff {
             state: State::HostTurn,
         }
     }
 
     /// The current state.
-    pub fn state(&self) -> State {
+    pub(crate) fn state(&self) -> State {
         self.state
     }
 
     /// Where the idle guest's wait is carried, or `None` while the host holds
     /// the chain (or after close).
-    pub fn wait_mode(&self) -> Option<WaitMode> {
+    pub(crate) fn wait_mode(&self) -> Option<WaitMode> {
         match self.state {
             State::WorkerTurn { .. } => Some(WaitMode::Worker),
             State::HostWatch { .. } => Some(WaitMode::HostWatch),
@@ -135,19 +135,19 @@ impl Handoff {
     }
 
     /// Host thread: hand the wait to the worker.
-    pub fn arm(&mut self) -> Result<(), HandoffError> {
+    pub(crate) fn arm(&mut self) -> Result<(), HandoffError> {
         self.hand_off(State::WorkerTurn { notified: false })
     }
 
     /// Host thread: the host's watch of the poller's descriptor now carries the wait.
-    pub fn watch(&mut self) -> Result<(), HandoffError> {
+    pub(crate) fn watch(&mut self) -> Result<(), HandoffError> {
         self.hand_off(State::HostWatch { notified: false })
     }
 
     /// Host thread: new work appeared that the pending wait does not know about.
     /// Returns true when the caller must interrupt the poller (at most once per
     /// wait, in either mode).
-    pub fn request_wakeup(&mut self) -> bool {
+    pub(crate) fn request_wakeup(&mut self) -> bool {
         match self.state {
             State::WorkerTurn { notified: false } => {
                 self.state = State::WorkerTurn { notified: true };
@@ -162,7 +162,7 @@ impl Handoff {
     }
 
     /// Worker thread: the wait returned; the chain goes back to the host.
-    pub fn wait_finished(&mut self) -> Result<(), HandoffError> {
+    pub(crate) fn wait_finished(&mut self) -> Result<(), HandoffError> {
         match self.state {
             State::WorkerTurn { .. } => {
                 self.state = State::HostTurn;
@@ -175,7 +175,7 @@ impl Handoff {
 
     /// Host thread, when a tick starts: a host watch is over. Returns true when
     /// one was (every other state is left alone: a tick never ends a worker's wait).
-    pub fn take_back(&mut self) -> bool {
+    pub(crate) fn take_back(&mut self) -> bool {
         if matches!(self.state, State::HostWatch { .. }) {
             self.state = State::HostTurn;
             true
@@ -186,14 +186,14 @@ impl Handoff {
 
     /// Any thread: shut down. Returns true when the worker may be waiting and the
     /// caller must interrupt the poller so the worker can see the close.
-    pub fn close(&mut self) -> bool {
+    pub(crate) fn close(&mut self) -> bool {
         let worker_waiting = matches!(self.state, State::WorkerTurn { .. });
         self.state = State::Closed;
         worker_waiting
     }
 
     /// True after [`Handoff::close`].
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.state == State::Closed
     }
 }

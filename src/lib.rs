@@ -27,17 +27,17 @@
 //! worker thread too (the built-in host's queue hand-shake, a link's
 //! `__del__` running on the worker), and that half decides when the GIL may go.
 
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 mod callback;
 mod errors;
 mod fileobj;
-pub mod handoff;
+mod handoff;
 mod mapping;
-pub mod poller;
+mod poller;
 mod selector;
-pub mod timeout;
-pub mod worker;
+mod timeout;
+mod worker;
 
 use pyo3::prelude::*;
 

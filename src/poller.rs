@@ -21,24 +21,24 @@ use polling::{Event, Events, PollMode, Poller};
 
 /// What a registration names: a file descriptor (Unix) or a socket (Windows).
 #[cfg(unix)]
-pub type RawSource = std::os::unix::io::RawFd;
+pub(crate) type RawSource = std::os::unix::io::RawFd;
 /// What a registration names: a file descriptor (Unix) or a socket (Windows).
 #[cfg(windows)]
-pub type RawSource = std::os::windows::io::RawSocket;
+pub(crate) type RawSource = std::os::windows::io::RawSocket;
 
 /// One readiness report, copied out of the poller so it can cross threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ready {
+pub(crate) struct Ready {
     /// The token the source was registered with.
-    pub token: usize,
+    pub(crate) token: usize,
     /// The source is readable (or has an error or hang-up to report).
-    pub readable: bool,
+    pub(crate) readable: bool,
     /// The source is writable (or has an error or hang-up to report).
-    pub writable: bool,
+    pub(crate) writable: bool,
 }
 
 /// The OS poller in the mode asyncio needs (level-triggered where possible).
-pub struct IoPoller {
+pub(crate) struct IoPoller {
     poller: Poller,
     mode: PollMode,
 }
@@ -49,7 +49,7 @@ const EVENTS_PER_WAIT: usize = 1024;
 
 impl IoPoller {
     /// A new OS poller (one epoll / kqueue / IOCP instance).
-    pub fn new() -> io::Result<Self> {
+    pub(crate) fn new() -> io::Result<Self> {
         let poller = Poller::new()?;
         let mode = if poller.supports_level() {
             PollMode::Level
@@ -60,7 +60,7 @@ impl IoPoller {
     }
 
     /// An event buffer sized for one wait.
-    pub fn new_events() -> Events {
+    pub(crate) fn new_events() -> Events {
         Events::with_capacity(NonZeroUsize::new(EVENTS_PER_WAIT).unwrap())
     }
 
@@ -79,7 +79,7 @@ impl IoPoller {
     /// new source then gets the same number, `polling` reports `AlreadyExists`;
     /// the registration is then made by `modify`, which replaces the stale
     /// interest, as the stock `KqueueSelector` does.
-    pub fn add(
+    pub(crate) fn add(
         &self,
         source: RawSource,
         token: usize,
@@ -104,7 +104,7 @@ impl IoPoller {
     }
 
     /// Change the token and interest of a registered source.
-    pub fn modify(
+    pub(crate) fn modify(
         &self,
         source: RawSource,
         token: usize,
@@ -121,7 +121,7 @@ impl IoPoller {
 
     /// Stop watching `source`. A source that is already closed (`EBADF`) or
     /// unknown (`ENOENT`) is not watched any more either: both count as done.
-    pub fn delete(&self, source: RawSource) -> io::Result<()> {
+    pub(crate) fn delete(&self, source: RawSource) -> io::Result<()> {
         match self.poller.delete(borrow(source)) {
             Err(e) if is_gone(&e) => Ok(()),
             other => other,
@@ -131,7 +131,7 @@ impl IoPoller {
     /// Block until readiness, a notify, or the timeout. Interrupted waits (EINTR)
     /// count as an empty wait: the caller goes back to Python, which runs signal
     /// handlers, and that is exactly what a signal should cause.
-    pub fn wait(
+    pub(crate) fn wait(
         &self,
         events: &mut Events,
         timeout: Option<Duration>,
@@ -162,7 +162,7 @@ impl IoPoller {
     /// clears and re-arms them; level-triggered sources are simply reported
     /// again. Elsewhere this is `wait(Some(0))`. Only valid when no other
     /// thread is waiting (the hand-off guarantees it).
-    pub fn poll_now(&self, events: &mut Events, out: &mut Vec<Ready>) -> io::Result<()> {
+    pub(crate) fn poll_now(&self, events: &mut Events, out: &mut Vec<Ready>) -> io::Result<()> {
         #[cfg(target_os = "linux")]
         {
             if self.mode == PollMode::Level {
@@ -213,7 +213,7 @@ impl IoPoller {
     }
 
     /// Wake the current (or the next) `wait` from any thread. Coalesced by `polling`.
-    pub fn notify(&self) -> io::Result<()> {
+    pub(crate) fn notify(&self) -> io::Result<()> {
         self.poller.notify()
     }
 
@@ -221,14 +221,14 @@ impl IoPoller {
     /// registered source is ready or after `notify`. Hosts that can watch a
     /// descriptor on their own thread use it instead of the worker thread.
     #[cfg(unix)]
-    pub fn raw_fd(&self) -> RawSource {
+    pub(crate) fn raw_fd(&self) -> RawSource {
         use std::os::unix::io::AsRawFd;
         self.poller.as_raw_fd()
     }
 
     /// True where the OS only offers one-shot mode: every delivered source must
     /// be re-armed after each wait.
-    pub fn is_oneshot(&self) -> bool {
+    pub(crate) fn is_oneshot(&self) -> bool {
         self.mode == PollMode::Oneshot
     }
 }
@@ -294,6 +294,21 @@ pub(crate) mod tests {
         }
     }
 
+    /// A thread that waits on `p` until something is reported (at most 5 s).
+    fn spawn_waiter(p: &Arc<IoPoller>) -> thread::JoinHandle<Vec<Ready>> {
+        let p = Arc::clone(p);
+        thread::spawn(move || {
+            let mut ev = IoPoller::new_events();
+            let mut out = Vec::new();
+            let start = Instant::now();
+            while out.is_empty() && start.elapsed() < Duration::from_secs(5) {
+                p.wait(&mut ev, Some(Duration::from_secs(5)), &mut out)
+                    .unwrap();
+            }
+            out
+        })
+    }
+
     /// Wait (bounded) until `token` is reported, so zero-timeout polls that
     /// follow see data that is in flight on the loopback interface.
     fn wait_for(p: &IoPoller, token: usize) {
@@ -345,19 +360,7 @@ pub(crate) mod tests {
         let p = Arc::new(IoPoller::new().unwrap());
         let (mut a, b) = socket_pair();
         a.write_all(b"!").unwrap();
-        let waiter = {
-            let p = Arc::clone(&p);
-            thread::spawn(move || {
-                let mut ev = IoPoller::new_events();
-                let mut out = Vec::new();
-                let start = Instant::now();
-                while out.is_empty() && start.elapsed() < Duration::from_secs(5) {
-                    p.wait(&mut ev, Some(Duration::from_secs(5)), &mut out)
-                        .unwrap();
-                }
-                out
-            })
-        };
+        let waiter = spawn_waiter(&p);
         thread::sleep(Duration::from_millis(50));
         p.add(raw(&b), 11, true, false).unwrap();
         let out = waiter.join().unwrap();
@@ -371,16 +374,7 @@ pub(crate) mod tests {
         let (_a, b) = socket_pair();
         // Registered for nothing we will get, then switched to writable (always true).
         p.add(raw(&b), 3, true, false).unwrap();
-        let waiter = {
-            let p = Arc::clone(&p);
-            thread::spawn(move || {
-                let mut ev = IoPoller::new_events();
-                let mut out = Vec::new();
-                p.wait(&mut ev, Some(Duration::from_secs(5)), &mut out)
-                    .unwrap();
-                out
-            })
-        };
+        let waiter = spawn_waiter(&p);
         thread::sleep(Duration::from_millis(50));
         p.modify(raw(&b), 3, false, true).unwrap();
         let out = waiter.join().unwrap();

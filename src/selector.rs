@@ -363,7 +363,8 @@ impl Selector {
         let old_key = old_key.into_bound(py);
         let old_data = old_key.getattr(pyo3::intern!(py, "data"))?;
         let events_changed = mask != old_events;
-        if !events_changed && (data.is(&old_data) || data.eq(&old_data)?) {
+        // As `selectors`: a new key when the events changed or `data != key.data`.
+        if !events_changed && (data.is(&old_data) || !data.ne(&old_data)?) {
             return Ok(old_key.unbind());
         }
         let original = old_key.getattr(pyo3::intern!(py, "fileobj"))?;

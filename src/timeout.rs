@@ -13,11 +13,11 @@ use std::fmt;
 use std::time::Duration;
 
 /// The longest wait handed to the OS (asyncio's `MAXIMUM_SELECT_TIMEOUT` is 24 h too).
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
 /// What a negative number of seconds means to the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Negative {
+pub(crate) enum Negative {
     /// An error: the parameter is a length of time.
     Reject,
     /// "Do not wait", as `selectors.BaseSelector.select` documents for `timeout <= 0`.
@@ -27,11 +27,11 @@ pub enum Negative {
 /// A timeout that cannot be turned into a wait, with the name of the parameter
 /// it was given as, so the message can say what to fix.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct InvalidTimeout {
+pub(crate) struct InvalidTimeout {
     /// The Python parameter name (`timeout`, `threshold`, ...).
-    pub parameter: &'static str,
+    pub(crate) parameter: &'static str,
     /// The value that was refused.
-    pub value: f64,
+    pub(crate) value: f64,
 }
 
 impl fmt::Display for InvalidTimeout {
@@ -48,7 +48,7 @@ impl std::error::Error for InvalidTimeout {}
 
 /// Convert `seconds` (given as the Python parameter `parameter`) into the
 /// timeout of an OS wait. `Ok(None)` means "wait without a timeout".
-pub fn to_duration(
+pub(crate) fn to_duration(
     parameter: &'static str,
     seconds: Option<f64>,
     negative: Negative,

@@ -40,10 +40,10 @@ use crate::handoff::{Handoff, HandoffError, State, WaitMode};
 use crate::poller::{IoPoller, Ready};
 
 /// How long the thread stays with nothing to do before it exits.
-pub const IDLE_EXIT: Duration = Duration::from_secs(1);
+pub(crate) const IDLE_EXIT: Duration = Duration::from_secs(1);
 
 /// What the worker does once a wait has returned: hand the chain back to the host.
-pub trait Deliver: Send + 'static {
+pub(crate) trait Deliver: Send + 'static {
     /// Returns false if the hand-off failed (the host's hook raised, or the
     /// interpreter is shutting down): the chain is then broken, and the worker
     /// stops probing the host.
@@ -51,16 +51,16 @@ pub trait Deliver: Send + 'static {
 }
 
 /// The stuck-tick watchdog (see [`IoWorker::set_watchdog`]).
-pub struct Watchdog {
+pub(crate) struct Watchdog {
     /// A tick that has not reached its next `select()` for this long is suspect.
-    pub threshold: Duration,
+    pub(crate) threshold: Duration,
     /// Posts the probe to the host (from the worker thread).
-    pub probe: Arc<dyn Fn() + Send + Sync>,
+    pub(crate) probe: Arc<dyn Fn() + Send + Sync>,
 }
 
 /// Why [`IoWorker::arm`] failed.
 #[derive(Debug)]
-pub enum ArmError {
+pub(crate) enum ArmError {
     /// The hand-off refused (already armed, or closed).
     Handoff(HandoffError),
     /// The OS would not start the worker thread.
@@ -80,13 +80,13 @@ impl std::error::Error for ArmError {}
 
 /// Event counts, exported under these names by the selector's `stats()`.
 #[derive(Default)]
-pub struct Counters {
+pub(crate) struct Counters {
     /// Waits handed to the worker (each one is a thread hop back to the host).
-    pub worker_waits: AtomicU64,
+    pub(crate) worker_waits: AtomicU64,
     /// Wakeups that interrupted a pending wait (worker or host watch).
-    pub wakeups: AtomicU64,
+    pub(crate) wakeups: AtomicU64,
     /// Waits the worker restarted because the interest set changed during them.
-    pub rewaits: AtomicU64,
+    pub(crate) rewaits: AtomicU64,
 }
 
 struct Inner {
@@ -179,7 +179,7 @@ impl Shared {
 static REGISTRY: Mutex<Vec<Weak<Shared>>> = Mutex::new(Vec::new());
 
 /// Stop every worker of this process. Returns how many did not stop in time.
-pub fn shutdown_all(wait: Duration) -> usize {
+pub(crate) fn shutdown_all(wait: Duration) -> usize {
     let workers: Vec<Arc<Shared>> = {
         let mut reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
         reg.retain(|w| w.strong_count() > 0);
@@ -191,14 +191,14 @@ pub fn shutdown_all(wait: Duration) -> usize {
 /// The hand-off, the wait results and the (lazily started) worker thread of
 /// one selector. Cloning gives another handle to the same worker.
 #[derive(Clone)]
-pub struct IoWorker {
+pub(crate) struct IoWorker {
     shared: Arc<Shared>,
 }
 
 impl IoWorker {
     /// A worker for `poller`, holding the chain on the host's side. No thread
     /// is started until one is needed.
-    pub fn new(poller: Arc<IoPoller>) -> Self {
+    pub(crate) fn new(poller: Arc<IoPoller>) -> Self {
         let shared = Arc::new(Shared {
             pid: AtomicU32::new(std::process::id()),
             inner: Mutex::new(Inner {
@@ -232,17 +232,17 @@ impl IoWorker {
     }
 
     /// The event counts.
-    pub fn counters(&self) -> &Counters {
+    pub(crate) fn counters(&self) -> &Counters {
         &self.shared.counters
     }
 
     /// The hand-off's current state.
-    pub fn state(&self) -> State {
+    pub(crate) fn state(&self) -> State {
         self.shared.lock().handoff.state()
     }
 
     /// True while a worker thread exists.
-    pub fn thread_running(&self) -> bool {
+    pub(crate) fn thread_running(&self) -> bool {
         self.shared.running.load(Ordering::SeqCst) && !self.shared.forked()
     }
 
@@ -275,7 +275,11 @@ impl IoWorker {
     /// Host thread: hand the blocking wait to the worker, starting its thread
     /// if needed. `job` runs on the worker once the wait returns (readiness,
     /// timeout, wakeup or error).
-    pub fn arm(&self, timeout: Option<Duration>, job: Box<dyn Deliver>) -> Result<(), ArmError> {
+    pub(crate) fn arm(
+        &self,
+        timeout: Option<Duration>,
+        job: Box<dyn Deliver>,
+    ) -> Result<(), ArmError> {
         let mut g = self.shared.lock();
         g.handoff.arm().map_err(ArmError::Handoff)?;
         if let Err(e) = self.ensure_thread(&mut g) {
@@ -297,14 +301,14 @@ impl IoWorker {
     /// the idle guest's wait (host-watch mode). Until the next tick, the
     /// watchdog sleeps (nothing can be stuck) and [`IoWorker::wake`] makes the
     /// descriptor readable.
-    pub fn arm_host_watch(&self) -> Result<(), HandoffError> {
+    pub(crate) fn arm_host_watch(&self) -> Result<(), HandoffError> {
         self.shared.lock().handoff.watch()?;
         self.shared.host_watching.store(true, Ordering::Release);
         Ok(())
     }
 
     /// Host thread, when a run ends: a host watch still pending is over.
-    pub fn end_host_watch(&self) {
+    pub(crate) fn end_host_watch(&self) {
         self.shared.lock().handoff.take_back();
         self.shared.host_watching.store(false, Ordering::Release);
     }
@@ -313,7 +317,7 @@ impl IoWorker {
     /// Takes back a host watch, restarts the watchdog's clock, and starts the
     /// thread when a watchdog is set and none runs. Cheap: one atomic add and
     /// two loads unless there is something to do.
-    pub fn tick_started(&self) -> io::Result<()> {
+    pub(crate) fn tick_started(&self) -> io::Result<()> {
         let shared = &self.shared;
         shared.progress.fetch_add(1, Ordering::SeqCst);
         let was_watching = shared.host_watching.swap(false, Ordering::AcqRel);
@@ -336,7 +340,7 @@ impl IoWorker {
     /// host's watched descriptor becomes readable. A no-op while the host holds
     /// the chain (a tick will see the work anyway) and after the first call per
     /// wait. Returns whether the poller was interrupted.
-    pub fn wake(&self) -> io::Result<bool> {
+    pub(crate) fn wake(&self) -> io::Result<bool> {
         let must_notify = self.shared.lock().handoff.request_wakeup();
         if must_notify {
             self.shared.counters.wakeups.fetch_add(1, Ordering::Relaxed);
@@ -349,7 +353,7 @@ impl IoWorker {
     /// worker is waiting (or about to), make it wait again with the new
     /// interest set. epoll and kqueue apply the change to a wait in progress;
     /// IOCP's AFD polls may not until the wait ends, so this is done everywhere.
-    pub fn interest_changed(&self) -> io::Result<()> {
+    pub(crate) fn interest_changed(&self) -> io::Result<()> {
         let mut g = self.shared.lock();
         if matches!(g.handoff.state(), State::WorkerTurn { notified: false }) && !g.interest_changed
         {
@@ -367,7 +371,7 @@ impl IoWorker {
     /// armed again; or end a host watch. Returns whether the chain came back in
     /// time, and the job, which the caller drops (attached, for a Python job).
     /// Call detached.
-    pub fn disarm(&self, wait: Duration) -> (bool, Option<Box<dyn Deliver>>) {
+    pub(crate) fn disarm(&self, wait: Duration) -> (bool, Option<Box<dyn Deliver>>) {
         let mut g = self.shared.lock();
         match g.handoff.wait_mode() {
             None => return (true, None),
@@ -399,7 +403,7 @@ impl IoWorker {
     /// has not moved for `threshold`, the worker calls `probe` once; the probe
     /// (posted to the host) tells whether it ran *inside* the tick, i.e. from a
     /// nested host loop, and reports it. The thread starts at the next tick.
-    pub fn set_watchdog(&self, watchdog: Option<Watchdog>) {
+    pub(crate) fn set_watchdog(&self, watchdog: Option<Watchdog>) {
         let old = {
             let mut g = self.shared.lock();
             self.shared
@@ -413,12 +417,12 @@ impl IoWorker {
     }
 
     /// Test hook: the next wait fails with OS error `errno` instead of waiting.
-    pub fn inject_wait_error(&self, errno: i32) {
+    pub(crate) fn inject_wait_error(&self, errno: i32) {
         self.shared.lock().inject_error = Some(errno);
     }
 
     /// Host thread, at the start of a tick: what the last wait produced.
-    pub fn take_result(&self, into: &mut Vec<Ready>) -> Option<io::Error> {
+    pub(crate) fn take_result(&self, into: &mut Vec<Ready>) -> Option<io::Error> {
         let mut g = self.shared.lock();
         into.append(&mut g.result);
         g.error.take()
@@ -427,7 +431,7 @@ impl IoWorker {
     /// Stop the thread for good (the selector is closing). Call detached.
     /// Returns false if it did not exit within `wait` (it is then left detached
     /// and exits on its own when its current call returns).
-    pub fn close(&self, wait: Duration) -> bool {
+    pub(crate) fn close(&self, wait: Duration) -> bool {
         if self.shared.forked() {
             // A forked child: the thread only exists in the parent.
             std::mem::forget(self.shared.lock().thread.take());
@@ -632,6 +636,14 @@ mod tests {
         IoWorker::new(Arc::new(IoPoller::new().unwrap()))
     }
 
+    /// Hand `w` a wait without a timeout and give the worker time to enter it.
+    fn arm_without_timeout(w: &IoWorker) -> mpsc::Receiver<()> {
+        let (tx, rx) = mpsc::channel();
+        w.arm(None, Box::new(Send1(tx))).unwrap();
+        thread::sleep(Duration::from_millis(20));
+        rx
+    }
+
     /// Poll `condition` every few milliseconds for up to 10 s.
     fn eventually(mut condition: impl FnMut() -> bool) -> bool {
         let start = Instant::now();
@@ -675,9 +687,7 @@ mod tests {
     #[test]
     fn wake_from_another_thread_ends_an_infinite_wait() {
         let w = worker();
-        let (tx, rx) = mpsc::channel();
-        w.arm(None, Box::new(Send1(tx))).unwrap();
-        thread::sleep(Duration::from_millis(20));
+        let rx = arm_without_timeout(&w);
         assert!(w.wake().unwrap());
         assert!(!w.wake().unwrap(), "second wakeup must be coalesced");
         rx.recv_timeout(Duration::from_secs(5)).unwrap();
@@ -714,9 +724,7 @@ mod tests {
     #[test]
     fn close_interrupts_an_infinite_wait_and_joins() {
         let w = worker();
-        let (tx, rx) = mpsc::channel();
-        w.arm(None, Box::new(Send1(tx))).unwrap();
-        thread::sleep(Duration::from_millis(20));
+        let rx = arm_without_timeout(&w);
         let t = Instant::now();
         assert!(w.close(Duration::from_secs(5)));
         assert!(t.elapsed() < Duration::from_secs(2));
