@@ -132,7 +132,22 @@ class HostBase:
     host_uses_signal_set_wakeup_fd = False
     wait_readable: Optional[WaitReadable] = None
     end_nested_loops: Optional[Callable[[], None]] = None
+    #: The loop of the guest run on this host while it is live (set by start_on_host).
+    guest_loop: Optional[asyncio.AbstractEventLoop] = None
     _pending_error: Optional[BaseException] = None
+
+    def create_guest_task(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """From host code: run ``coro`` as a task of the guest loop (not the host's)."""
+        return self._guest().create_task(coro)
+
+    def call_in_guest(self, fn: Callable[..., object], *args: Any) -> asyncio.Handle:
+        """From host code: call ``fn(*args)`` soon on the guest loop, in a guest tick."""
+        return self._guest().call_soon_threadsafe(fn, *args)
+
+    def _guest(self) -> asyncio.AbstractEventLoop:
+        if self.guest_loop is None:
+            raise RuntimeError("no guest run is live on this host ")
+        return self.guest_loop
 
     def call(self, fn: Callable[[], object]) -> None:
         """Run one posted callable from the toolkit's dispatcher."""
@@ -262,14 +277,23 @@ def start_on_host(
     wait_readable = getattr(host, "wait_readable", None)
     if wait_readable is not None:
         kwargs.setdefault("wait_readable", wait_readable)
-    return start_guest_run(
+
+    def done(result: outcome.Outcome) -> object:
+        if isinstance(host, HostBase):
+            host.guest_loop = None
+        return done_callback(result)
+
+    task = start_guest_run(
         async_fn,
         *args,
         run_sync_soon_threadsafe=host.run_sync_soon_threadsafe,
         run_sync_soon_not_threadsafe=host.run_sync_soon_not_threadsafe,
-        done_callback=done_callback,
+        done_callback=done,
         **kwargs,
     )
+    if isinstance(host, HostBase):
+        host.guest_loop = task.get_loop()
+    return task
 
 
 def quit_outcome(result: outcome.Outcome) -> Any:

@@ -17,12 +17,20 @@ before ``mainloop()``, is not used here.  Two ways in:
   (returns the guest's result, raises its exception);
 * ``asyncio_guest.hosts.asyncio_host.run(async_fn, *args)`` from synchronous code: a new host loop
   on this thread runs until the guest is done.
+
+Reaching the guest from host code: a host callback runs with the *host* loop as the running
+loop, so ``asyncio.create_task`` there makes a host task.  To start guest work from host code
+use the host's :meth:`AsyncioHost.create_guest_task` (or :meth:`AsyncioHost.call_in_guest`
+for a plain callback); ``host.guest_loop`` is the guest loop while a run is live.  With the
+guest in debug mode (``debug=True``, or ``PYTHONASYNCIODEBUG=1``) a task created on the host
+loop from a plain host callback during the run gets a ``RuntimeWarning`` that says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import warnings
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import outcome
@@ -126,6 +134,7 @@ async def guest_outcome(
             done.set_result(result)
 
     guest_task = start_on_host(host, async_fn, *args, done_callback=done_callback, **kwargs)
+    restore_factory = _warn_host_tasks_from_callbacks(loop, guest_task.get_loop())
     try:
         result = await asyncio.shield(done)
     except asyncio.CancelledError:
@@ -138,7 +147,40 @@ async def guest_outcome(
             except asyncio.CancelledError:
                 pass
         raise
+    finally:
+        restore_factory()
     return result
+
+
+def _warn_host_tasks_from_callbacks(
+    host_loop: asyncio.AbstractEventLoop, guest_loop: asyncio.AbstractEventLoop
+) -> Callable[[], None]:
+    """In debug mode, warn when a plain host callback creates a task on the host loop while
+    the guest runs: the usual sign of guest work started on the wrong loop."""
+    if not guest_loop.get_debug():
+        return lambda: None
+    previous = host_loop.get_task_factory()
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        if asyncio.current_task(loop) is None and not guest_loop.is_closed():
+            warnings.warn(
+                f"a host callback created a task on the host loop for {coro!r} while a guest "
+                f"run is live; for guest work use host.create_guest_task(coro) or "
+                f"host.call_in_guest(fn) (a host task is fine if that is what you meant)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        if previous is not None:
+            return previous(loop, coro, **kwargs)
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    host_loop.set_task_factory(factory)
+
+    def restore() -> None:
+        if host_loop.get_task_factory() is factory:
+            host_loop.set_task_factory(previous)
+
+    return restore
 
 
 def run(

@@ -15,6 +15,7 @@ Windows): the IOLoop watches the guest poller's descriptor with ``add_handler``.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
@@ -42,6 +43,11 @@ class TornadoHost(HostBase):
             self.wait_readable = self._wait_readable
         self.io_loop = io_loop if io_loop is not None else IOLoop(make_current=False)
         self._owned = io_loop is None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The asyncio loop under the IOLoop (the host loop)."""
+        return self.io_loop.asyncio_loop  # type: ignore[no-any-return]
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
         if self.io_loop.asyncio_loop.is_closed():  # type: ignore[attr-defined]

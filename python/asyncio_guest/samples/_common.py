@@ -41,7 +41,7 @@ For tests: ``controller.count``, ``controller.progress`` (received, total),
 ``controller.last_download`` ("done" / "cancelled" / "error: ...") and
 ``controller.download_task``.  Hosts whose own callbacks run on another asyncio loop
 (Tornado, an asyncio host) must reach the controller through
-``controller.loop.call_soon(...)``: there ``asyncio.ensure_future`` would pick the host loop.
+``host.call_in_guest(...)``: there ``asyncio.ensure_future`` would pick the host loop.
 """
 
 from __future__ import annotations
@@ -329,7 +329,7 @@ class SampleController:
         self.main_task: Optional[asyncio.Task[None]] = None
         #: The guest loop (set when ``main`` starts).  Hosts whose own code runs on another
         #: asyncio loop (Tornado, an asyncio host) call controller methods through
-        #: ``controller.loop.call_soon(...)`` so they run in the guest.
+        #: ``host.call_in_guest(...)`` so they run in the guest.
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.download_task: Optional[asyncio.Task[bytes]] = None
         self._tasks: set[asyncio.Task[object]] = set()
