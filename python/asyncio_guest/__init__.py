@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 __version__: str = _core.__version__
+"""The package version (the wheel's), e.g. ``"0.1.0"``."""
 
 # A worker thread that is still waiting when the interpreter shuts down must not
 # try to take the GIL during finalization: stop them all first.
