@@ -102,7 +102,22 @@ _WAKEUP_FD_COLLISION = (
 
 
 class GuestRunAbandoned(RuntimeError):
-    """The host dropped the guest's pending tick before the run finished."""
+    """The host dropped the guest's pending tick before the run finished.
+
+    ``done_callback`` receives it as ``outcome.Error(GuestRunAbandoned(...))`` when a
+    host stops or drops the guest's queued tick while the run is still active; the
+    guest's tasks then get no chance to clean up. Stop the host only from
+    ``done_callback`` (or use a ``hosts.<name>.run``, which finishes the run itself).
+
+    Example:
+        ```python
+        def done_callback(result: outcome.Outcome) -> None:
+            if isinstance(result, outcome.Error) and isinstance(
+                result.error, asyncio_guest.GuestRunAbandoned
+            ):
+                log.warning("the host loop ended under a live guest run")
+        ```
+    """
 
 
 #: Numbers the guest runs of this process (named in the links' repr).
@@ -233,6 +248,7 @@ class GuestDriver:
         self.armed_deadline = math.inf
         self.last_io = -math.inf
         self.abandoned_off_thread = False
+        self.nested_loop_check = True
         # Signal handling (main thread only; see install_signal_handling).
         self.owns_wakeup_fd = False
         self._old_wakeup_fd: Optional[int] = None
@@ -266,12 +282,16 @@ class GuestDriver:
         set_wakeup_fd: bool,
         on_sigint: Optional[Callable[[int, Any], None]] = None,
         warn_if_wakeup_fd_replaced: bool = False,
+        nested_loop_check: bool = True,
     ) -> None:
         """Take over the loop for the run and post the first tick (never run it here).
 
         ``set_wakeup_fd``, ``on_sigint``: see :meth:`install_signal_handling`.
+        ``nested_loop_check``: watch for ticks stuck in a nested host loop (the
+        watchdog needs the worker thread; a host that cannot nest skips it).
         If anything fails, nothing of the run is left behind.
         """
+        self.nested_loop_check = nested_loop_check
         loop = self.loop
         _compat.check_closed(loop)
         if loop.is_running() or loop._guest_driver is not None:
@@ -334,7 +354,7 @@ class GuestDriver:
 
     def _set_watchdog(self) -> None:
         check = self.loop.guest_nested_loop_check
-        if check > 0:
+        if check > 0 and self.nested_loop_check:
             self.selector.set_watchdog(check, self.threadsafe, self.probe)
 
     # -- posting -------------------------------------------------------------------
@@ -377,20 +397,7 @@ class GuestDriver:
         loop = self.loop
         loop._guest_remove_wakers()
         self.cancel_wait = None  # the host's watch fired: it is over
-        host_loop = self.host_loop
-        if host_loop is not None:
-            # An asyncio host: the guest is the running loop (and owns the
-            # asyncgen hooks) only while its tick runs.
-            host_hooks = sys.get_asyncgen_hooks()
-            _compat.set_running_loop(loop)
-            firstiter, finalizer = _compat.asyncgen_hooks(loop)
-            sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
-        # sniffio's thread-local name wins over its asyncio detection; a host
-        # that sets it (a Trio host does) keeps it for its own callbacks only.
-        sniffio_local = self.sniffio_local
-        if sniffio_local is not None:
-            host_library = sniffio_local.name
-            sniffio_local.name = None
+        host_context = self.enter_guest_context()
         self.in_tick = True
         try:
             stopped = self._run_batch()
@@ -399,13 +406,41 @@ class GuestDriver:
             stopped, error = True, exc
         finally:
             self.in_tick = False
-            if host_loop is not None:
-                _compat.set_running_loop(host_loop)
-                sys.set_asyncgen_hooks(*host_hooks)
-            if sniffio_local is not None:
-                sniffio_local.name = host_library
+            self.exit_guest_context(host_context)
         if stopped:
             self.finish(error)
+
+    def enter_guest_context(self) -> Any:
+        """Make this thread look like the guest's own: running loop, asyncgen hooks, sniffio.
+
+        Returns what :meth:`exit_guest_context` restores. On an asyncio host
+        the guest is the running loop (and owns the asyncgen hooks) only while
+        guest code runs; on any other host it is for the whole run, and only
+        sniffio's name needs switching.
+        """
+        host_loop = self.host_loop
+        host_hooks = None
+        if host_loop is not None:
+            host_hooks = sys.get_asyncgen_hooks()
+            _compat.set_running_loop(self.loop)
+            firstiter, finalizer = _compat.asyncgen_hooks(self.loop)
+            sys.set_asyncgen_hooks(firstiter=firstiter, finalizer=finalizer)
+        # sniffio's thread-local name wins over its asyncio detection; a host
+        # that sets it (a Trio host does) keeps it for its own callbacks only.
+        sniffio_local = self.sniffio_local
+        host_library = None
+        if sniffio_local is not None:
+            host_library = sniffio_local.name
+            sniffio_local.name = None
+        return host_loop, host_hooks, host_library
+
+    def exit_guest_context(self, host_context: Any) -> None:
+        host_loop, host_hooks, host_library = host_context
+        if host_loop is not None:
+            _compat.set_running_loop(host_loop)
+            sys.set_asyncgen_hooks(*host_hooks)
+        if self.sniffio_local is not None:
+            self.sniffio_local.name = host_library
 
     def _run_batch(self) -> bool:
         """Run loop iterations for at most one time slice, then hand on the link.
@@ -435,7 +470,7 @@ class GuestDriver:
                 return True
             if selector.last_event_count:
                 self.last_io = clock()
-            if ready or selector.poll_ready():
+            if ready or selector.poll_into_buffer():
                 if clock() < slice_end:
                     continue
                 self.post(self.not_threadsafe, Link(self))
@@ -445,7 +480,7 @@ class GuestDriver:
                 # A timer is due or nearly so: wait for it precisely, here
                 # (at most TIMER_TAIL; I/O ends the wait too), and run it.
                 if timeout > _compat.clock_resolution(loop):
-                    selector.poll_ready(timeout)
+                    selector.poll_into_buffer(timeout)
                 if clock() < slice_end:
                     continue
                 self.post(self.not_threadsafe, Link(self))
@@ -459,7 +494,7 @@ class GuestDriver:
             # (Win32's WM_TIMER) still run them while I/O streams in.
             wait = min(self.last_io + inline, slice_end) - clock()
             if wait > 0:
-                if selector.poll_ready(wait if timeout is None else min(wait, timeout)):
+                if selector.poll_into_buffer(wait if timeout is None else min(wait, timeout)):
                     continue
                 if timeout is not None and wait >= timeout:
                     continue  # the timer is due
@@ -472,7 +507,9 @@ class GuestDriver:
         self.loop._guest_install_wakers()
         if self.wait_mode == HOST_WATCH:
             assert self.wait_readable is not None
-            self.selector.park_watchdog()  # idle: nothing can be stuck until the next tick
+            # The host's watch now holds the link: wake() notifies the poller
+            # fd, and the watchdog sleeps (nothing can be stuck until a tick).
+            self.selector.arm_host_watch()
             # Ask the host's (millisecond) timer to fire up to TIMER_TAIL
             # early; the tick then waits out the rest precisely.
             self.cancel_wait = self.post(
@@ -494,10 +531,9 @@ class GuestDriver:
     def wake(self) -> None:
         """Host code added work the pending wait does not know about: end the wait."""
         self.loop._guest_remove_wakers()
-        if self.wait_mode == HOST_WATCH:
-            self.selector.notify()  # makes the watched poller fd readable
-        else:
-            self.selector.wakeup()
+        # Either mode: the worker's wait returns, or the watched poller fd
+        # becomes readable (the selector knows which one holds the link).
+        self.selector.wake()
 
     # -- the end -----------------------------------------------------------------
 

@@ -63,6 +63,21 @@ class GuestEventLoop(_SelectorEventLoop):  # type: ignore[misc]
     loop_factory=GuestEventLoop)``) it drives itself on a minimal built-in host
     on the calling thread. Most users call :func:`asyncio_guest.start_guest_run`
     instead, which creates one.
+
+    A subclass of the platform's ``asyncio.SelectorEventLoop``: every loop iteration
+    is asyncio's own, so it behaves as the stock selector loop does.
+
+    Raises:
+        TypeError: a ``selector`` argument other than None (the guest loop always
+            uses its own poller).
+
+    Example:
+        ```python
+        asyncio.run(main(), loop_factory=asyncio_guest.GuestEventLoop)  # Python 3.12+
+
+        with asyncio.Runner(loop_factory=asyncio_guest.GuestEventLoop) as runner:  # 3.11+
+            runner.run(main())
+        ```
     """
 
     _selector: _core.Selector
@@ -110,13 +125,18 @@ class GuestEventLoop(_SelectorEventLoop):  # type: ignore[misc]
     def run_forever(self) -> None:
         from asyncio_guest.hosts.builtin import QueueHost
 
-        self._run_forever_on(QueueHost(thread_free=self.guest_thread_free))
+        # The built-in host has no nested loop a task could start, so it needs
+        # no nested-loop watchdog, and an idle thread-free run no thread for it.
+        self._run_forever_on(QueueHost(thread_free=self.guest_thread_free), nested_loop_check=False)
 
-    def _run_forever_on(self, host: Any, *, use_fd_watch: bool = True) -> None:
+    def _run_forever_on(
+        self, host: Any, *, use_fd_watch: bool = True, nested_loop_check: bool = True
+    ) -> None:
         """``run_forever`` as one guest run on ``host`` (a Host), until ``stop()``.
 
         ``use_fd_watch=False`` keeps every wait on the worker even if the host
-        can watch the poller's fd.
+        can watch the poller's fd; ``nested_loop_check=False`` skips the
+        nested-host-loop watchdog (a host that cannot nest).
         """
         # The stock checks and messages: a blocking run inside another running
         # loop (guest or not) would block that loop.
@@ -135,7 +155,7 @@ class GuestEventLoop(_SelectorEventLoop):  # type: ignore[misc]
             on_stop,
             getattr(host, "wait_readable", None) if use_fd_watch else None,
         )
-        driver.start(set_wakeup_fd=BLOCKING_RUN_SETS_WAKEUP_FD)
+        driver.start(set_wakeup_fd=BLOCKING_RUN_SETS_WAKEUP_FD, nested_loop_check=nested_loop_check)
         try:
             host.mainloop()
         finally:
@@ -151,6 +171,20 @@ class GuestEventLoop(_SelectorEventLoop):  # type: ignore[misc]
                 raise exc
             finally:
                 del exc
+
+    def create_task(self, coro: Any, **kwargs: Any) -> Any:
+        driver = self._guest_driver
+        if driver is None or driver.host_loop is None or _compat.get_running_loop() is self:
+            return _SelectorEventLoop.create_task(self, coro, **kwargs)
+        # Host code on an asyncio host (outside a tick): the host's loop is the
+        # running one. A task started eagerly (eager_task_factory, or
+        # eager_start=True) runs its first step right here, and must see the
+        # guest as its running loop, exactly as in a tick.
+        host_context = driver.enter_guest_context()
+        try:
+            return _SelectorEventLoop.create_task(self, coro, **kwargs)
+        finally:
+            driver.exit_guest_context(host_context)
 
     # ------------------------------------------------------------------
     # Wakeups for work created by host code while the wait is handed over.
