@@ -8,7 +8,8 @@
 # uses it); system packages: requirements/system-packages.txt.
 #
 # Variables: PY=3.11 (the Python `make test` and the single-Python suites run on),
-# PYTHONS="3.9 3.10 3.11 3.12 3.13" (the matrix), T=... (what `make test` runs), NICE=nice.
+# PYTHONS="3.9 3.10 3.11 3.12 3.13" (the matrix), T=... (what `make test` runs), NICE=nice,
+# CONFORMANCE_ARGS, BENCH_ARGS, DEMO_ARGS (passed on to those commands).
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -200,7 +201,7 @@ check-wheel: | $(call stamp,$(TOOLS_PY),tools)
 .PHONY: conformance
 conformance: | $(call stamps,$(PYTHONS),core) $(V)/.make-system ## CPython's test_asyncio, stock vs ours (built-in and Tk hosts), every Python
 	$(NICE) -n 5 $(V)/$(TOOLS_PY)/bin/python tests/conformance/conformance.py run --write-docs \
-		--versions $(shell echo $(PYTHONS) | tr ' ' ,)
+		--versions $(shell echo $(PYTHONS) | tr ' ' ,) $(CONFORMANCE_ARGS)
 
 # ---------------------------------------------------------------------------------------
 # benchmarks, docs, demo, screenshots
