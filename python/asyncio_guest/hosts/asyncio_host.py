@@ -107,14 +107,16 @@ async def run_as_guest(
     *args: Any,
     host: Optional[Host] = None,
     **kwargs: Any,
-) -> T:
+) -> Optional[T]:
     """From host asyncio code: run ``async_fn(*args)`` as a guest beside the running loop.
 
     ``host`` defaults to an :class:`AsyncioHost` on the running loop (Tornado passes its own).
     Cancelling the caller cancels the guest; this returns only after the guest's teardown.
+    Quitting follows the contract of :mod:`asyncio_guest.hosts`: if the guest's main task
+    ends cancelled (a quit), this returns ``None``.
     """
     result = await guest_outcome(async_fn, *args, host=host, **kwargs)
-    return result.unwrap()  # type: ignore[no-any-return]
+    return quit_outcome(result)  # type: ignore[no-any-return]
 
 
 async def guest_outcome(

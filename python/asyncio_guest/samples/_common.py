@@ -32,8 +32,9 @@ implements the small :class:`SampleView` protocol (four ``show_*`` methods, all 
 host thread from guest tasks), creates ``SampleController(view)``, starts
 ``controller.main`` as the guest (``asyncio_guest.hosts.<name>.run(controller.main)`` or
 ``start_guest_run``), and wires its buttons to ``controller.start_download()``,
-``controller.cancel_download()`` and ``controller.close()`` (window close).  ``close()``
-cancels the main task; the guest then tears down and ``done_callback`` ends the host loop.
+``controller.cancel_download()``.  Closing the window needs no wiring: the adapter's ``run()``
+cancels the main task (the quit contract), which then returns ``None``.  ``controller.close()``
+quits the same way from code (``--quit-after``).
 The modal-dialog button is sample-specific: it calls
 ``controller.spawn(coro)`` with a coroutine that does ``await asyncio_guest.modal(...)``.
 
@@ -354,12 +355,10 @@ class SampleController:
         try:
             self.spawn(count(self._on_count, self._count_interval))
             self.spawn(probe_latency(self.view.show_latency))
-            await asyncio.Event().wait()  # until close() cancels us
-        except asyncio.CancelledError:
-            # Cancellation we asked for (window closed) is a normal end of the sample.
-            if not self._closing:
-                raise
+            # Until the run cancels us: the window closed (the quit contract), or close().
+            await asyncio.Event().wait()
         finally:
+            self._closing = True  # the window may be gone: children stop updating it
             for task in list(self._tasks):
                 task.cancel()
             # Wait for the children so their sockets are closed before the server is.
