@@ -243,7 +243,8 @@ def start_guest_run(
     ``inline_wait``: for this long after the last I/O event, the host thread
     may wait (within the slice) for more I/O instead of handing the wait over,
     which saves a thread hop per request/response (0: never wait for I/O on
-    the host thread).
+    the host thread; the default on Windows, whose waits round up to the
+    ~15.6 ms system tick, 2 ms elsewhere).
 
     ``wait_readable(fd, timeout, fn) -> cancel`` (optional) enables the
     thread-free mode for hosts that can watch a file descriptor on their own
