@@ -63,6 +63,22 @@ class Host(Protocol):
     * ``end_nested_loops()``: end the nested loops (modal dialogs) that host callbacks opened
       and that are still running, so that a run that ends while ``asyncio_guest.modal(...)``
       shows a dialog (Ctrl+C, ``main`` returning) ends promptly.  :meth:`stop` calls it.
+
+    Example:
+        An app that owns its Tk root starts the guest itself and keeps its own mainloop:
+
+        ```python
+        host = asyncio_guest.hosts.tk.TkHost(root)
+        results = []
+
+        def done(result: outcome.Outcome) -> None:
+            results.append(result)
+            host.stop()  # only now: the guest run is fully torn down
+
+        start_on_host(host, main, done_callback=done)
+        host.mainloop()
+        print(results[0].unwrap())
+        ```
     """
 
     #: True when the toolkit itself owns ``signal.set_wakeup_fd``.
