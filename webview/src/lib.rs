@@ -230,18 +230,23 @@ extern "C" fn bind_trampoline(id: *const c_char, req: *const c_char, arg: *mut c
 /// A dispatched callback, as the C library calls it.
 type DispatchCallback = unsafe extern "C" fn(sys::webview_t, *mut c_void);
 
+/// `webview_dispatch`'s signature.
+type DispatchFn = unsafe extern "C" fn(
+    sys::webview_t,
+    Option<DispatchCallback>,
+    *mut c_void,
+) -> sys::webview_error_t;
+/// The signature of `webview_run` and `webview_terminate`.
+type HandleFn = unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t;
+
 /// The library entry points a queue drain needs.  Function pointers rather
 /// than direct calls, so that the same drain serves a libwebview loaded by
 /// another binding (see the module docs).
 #[derive(Clone, Copy)]
 struct LoopFns {
-    dispatch: unsafe extern "C" fn(
-        sys::webview_t,
-        Option<DispatchCallback>,
-        *mut c_void,
-    ) -> sys::webview_error_t,
-    run: unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t,
-    terminate: unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t,
+    dispatch: DispatchFn,
+    run: HandleFn,
+    terminate: HandleFn,
 }
 
 impl LoopFns {
@@ -258,7 +263,7 @@ impl LoopFns {
 /// What the drain marker needs: the flag it sets and how to stop the loop.
 struct DrainMarker {
     done: AtomicBool,
-    terminate: unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t,
+    terminate: HandleFn,
 }
 
 /// Sets `done` and stops the loop: the marker that ends a queue drain.
@@ -325,9 +330,9 @@ fn drain_library_queue(
     // signatures are the C API's (api.h); the handle belongs to that library.
     unsafe {
         let fns = LoopFns {
-            dispatch: std::mem::transmute::<usize, _>(dispatch),
-            run: std::mem::transmute::<usize, _>(run),
-            terminate: std::mem::transmute::<usize, _>(terminate),
+            dispatch: std::mem::transmute::<usize, DispatchFn>(dispatch),
+            run: std::mem::transmute::<usize, HandleFn>(run),
+            terminate: std::mem::transmute::<usize, HandleFn>(terminate),
         };
         drain_queue(py, fns, RawHandle(handle as sys::webview_t));
     }
@@ -592,7 +597,13 @@ impl NativeWebview {
 
     /// Set the window's title.  Owner thread.
     fn set_title(&self, title: &str) -> PyResult<()> {
-        self.call_with_str(StrCall::WINDOW, "set_title", "title", title, sys::webview_set_title)
+        self.call_with_str(
+            StrCall::WINDOW,
+            "set_title",
+            "title",
+            title,
+            sys::webview_set_title,
+        )
     }
 
     /// Set the window's size; `hint`: 0 none, 1 minimum, 2 maximum, 3 fixed.
@@ -622,7 +633,13 @@ impl NativeWebview {
 
     /// Load `html` as the page.  Owner thread.
     fn set_html(&self, html: &str) -> PyResult<()> {
-        self.call_with_str(StrCall::PAGE, "set_html", "html", html, sys::webview_set_html)
+        self.call_with_str(
+            StrCall::PAGE,
+            "set_html",
+            "html",
+            html,
+            sys::webview_set_html,
+        )
     }
 
     /// JS run at the start of every page load, before the page's scripts.
