@@ -9,7 +9,7 @@
 #
 # Variables: PY=3.11 (the Python `make test` and the single-Python suites run on),
 # PYTHONS="3.9 3.10 3.11 3.12 3.13" (the matrix), T=... (what `make test` runs), NICE=nice,
-# CONFORMANCE_ARGS, BENCH_ARGS, DEMO_ARGS (passed on to those commands).
+# CONFORMANCE_ARGS, BENCH_ARGS, DEMO_ARGS (passed on to those commands), NO_BUILD=1.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -38,6 +38,13 @@ EXT := python/asyncio_guest/_core.abi3.so
 EDITABLE_DIR := target/editable
 EDITABLE := $(EDITABLE_DIR)/.built
 RUST_SOURCES := Cargo.toml Cargo.lock $(shell find src -name '*.rs' 2>/dev/null)
+# Targets that use the extension rebuild it first when src/ changed; NO_BUILD=1 uses the
+# extension as it is (another process owns the build).
+ifeq ($(NO_BUILD),1)
+BUILT :=
+else
+BUILT := $(EDITABLE)
+endif
 WEBVIEW_SOURCES := $(shell find webview \( -path webview/target -o -name __pycache__ \) -prune \
 	-o -type f \( -name '*.rs' -o -name '*.py' -o -name '*.js' -o -name '*.pyi' -o -name '*.toml' \
 	-o -name Cargo.lock \) -print 2>/dev/null)
@@ -93,7 +100,7 @@ $(EDITABLE) $(EXT) &: $(RUST_SOURCES) pyproject.toml | $(call stamp,$(TOOLS_PY),
 # The package (editable, from the one build) and the test runners. The editable install
 # reads the sources and the extension in place: only new metadata (pyproject.toml) needs a
 # reinstall, not a rebuild of the extension.
-$(V)/%/.make-core: pyproject.toml requirements/test.txt $(CONSTRAINTS) | $(EDITABLE) $(V)/%/bin/python
+$(V)/%/.make-core: pyproject.toml requirements/test.txt $(CONSTRAINTS) | $(BUILT) $(V)/%/bin/python
 	rm -f $$($(V)/$*/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/asyncio_guest_{dev,source}.pth
 	$(NICE) $(V)/$*/bin/python -m pip install -q --disable-pip-version-check --no-deps --force-reinstall $(EDITABLE_DIR)/*.whl
 	$(call pip_into,$*) $(EDITABLE_DIR)/*.whl -r requirements/test.txt
@@ -146,24 +153,25 @@ lint-rust:
 	$(NICE) cargo clippy --all-targets -q -- -D warnings
 	cd webview && $(NICE) cargo clippy --release --all-targets -q -- -D warnings
 
-mypy: | $(call stamp,$(TOOLS_PY),hosts) $(V)/.make-webview ## mypy --strict (mypy.ini) over both packages
+mypy: | $(call stamp,$(TOOLS_PY),hosts) ## mypy --strict (mypy.ini) over both packages
 	$(NICE) $(TOOLS)/mypy
 
-stubtest: | $(call stamp,$(TOOLS_PY),tools) $(EXT) ## the stub _core.pyi against the built extension
+stubtest: | $(call stamp,$(TOOLS_PY),tools) $(BUILT) ## the stub _core.pyi against the built extension
 	cd python && $(NICE) ../$(TOOLS)/python -m mypy.stubtest asyncio_guest._core --mypy-config-file ../mypy.ini
 
 # ---------------------------------------------------------------------------------------
 # tests
 
-# The edit-test loop: no install step beyond a first one, one Python, the core tests and the
-# host tests that need no display. `make test T=tests/core/test_api.py` narrows it.
+# The edit-test loop: no install step beyond a first one (and a rebuild of the extension
+# after a change under src/), one Python, the core tests and the host tests that need no
+# display. `make test T=tests/core/test_api.py` narrows it; failures of the last run go first.
 QUICK_HOST_TESTS := tests/hosts/test_win32_queue.py
 T ?= tests/core $(QUICK_HOST_TESTS)
 
 .PHONY: test test-all test-rust test-core test-cli test-plugin test-hosts test-modal \
 	test-webview test-stress test-bench check-wheel
-test: | $(call stamp,$(PY),core) ## the fast loop: core tests + quick host tests on one Python (PY=3.11), stops at the first failure
-	$(call pytest,$(PY),,-x --timeout 120 $(T))
+test: | $(call stamp,$(PY),core) ## the fast loop: core tests + quick host tests on one Python (PY=3.11), last failures first, stops at the first failure
+	$(NICE) $(V)/$(PY)/bin/python -m pytest -q -x --ff --timeout 120 $(T)
 
 test-all: install ## the full matrix CI runs (every suite, every Python), with a summary
 	PYTHONS="$(PYTHONS)" bash scripts/test-all.sh
