@@ -219,7 +219,7 @@ bench: | $(call stamp,$(BENCH_PY),bench) $(call stamp,$(BENCH_PY),hosts) ## the 
 	$(V)/$(BENCH_PY)/bin/python benchmarks/run.py $(BENCH_ARGS)
 
 docs: | $(call stamp,$(TOOLS_PY),docs) ## build the docs site (mkdocs build --strict) into site/
-	$(NICE) $(V)/$(TOOLS_PY)/bin/python -m mkdocs build --strict -q
+	NO_MKDOCS_2_WARNING=1 $(NICE) $(V)/$(TOOLS_PY)/bin/python -m mkdocs build --strict -q
 
 demo: | $(call stamp,$(TOOLS_PY),core) $(V)/.make-system ## run the main demo (a Tk window; headless: under Xvfb, scripted)
 	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
