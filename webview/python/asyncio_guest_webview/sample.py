@@ -72,7 +72,8 @@ PAGE = """<!doctype html>
   <button id="dl" onclick="doDownload()">Download</button>
   <button id="cancel" onclick="cancelDownload()" disabled>Cancel</button>
   <progress id="bar" value="0" max="1"></progress>
-  <div class="out" id="dl-out">&nbsp;</div></section>
+  <div class="out" id="dl-out">&nbsp;</div>
+  <div class="out" id="dl-aborted">&nbsp;</div></section>
 <section><h2>An image made in Python, passed as bytes</h2>
   <div class="row"><button id="render" onclick="doRender()">Render</button>
   <img id="image" alt="" width="240" height="80">
@@ -114,9 +115,13 @@ PAGE = """<!doctype html>
         }
       }
     } catch (e) {
-      show("dl-out", e.name === "AbortError"
-           ? "cancelled at " + $("bar").value.toLocaleString() + " bytes (AbortError)"
-           : e.message, e.name === "AbortError" ? "" : "err");
+      if (e.name === "AbortError") {
+        const text = "cancelled at " + $("bar").value.toLocaleString() + " bytes: " + e.name;
+        show("dl-out", text);
+        show("dl-aborted", "last cancel: " + text);
+      } else {
+        show("dl-out", e.message, "err");
+      }
     } finally { $("dl").disabled = false; $("cancel").disabled = true; downloadAbort = null; }
   }
   function cancelDownload() { if (downloadAbort) { downloadAbort.abort(); } }
@@ -146,9 +151,11 @@ PAGE = """<!doctype html>
   window.demo = async function () {
     await doDownload(700000);              // cancelled through the abort path
     const cancelled = $("dl-out").textContent;
+    $("dl-aborted").textContent += "; in Python the download was " + await python_download_state();
     await doDownload();                    // then a full one
     await doRender(); await doCompute(); await doRaise();
-    return {cancelled, downloaded: $("dl-out").textContent, image: $("render-out").textContent,
+    return {cancelled, aborted: $("dl-aborted").textContent,
+            downloaded: $("dl-out").textContent, image: $("render-out").textContent,
             computed: $("compute-out").textContent, raised: $("raise-out").textContent};
   };
 </script>
@@ -204,16 +211,19 @@ class WebviewSample:
         self.count = 0
         self.latency = "timer latency: -"
         self.last_download = ""
+        self.download_closed: Optional[asyncio.Event] = None
         webview.bind("download", self.download)
         webview.bind("render", self.render)
         webview.bind("compute", self.compute)
         webview.bind("fail", self.fail)
+        webview.bind("python_download_state", self.download_state)
 
     async def download(self) -> AsyncIterator[dict[str, Any]]:
         """Download from the local server; yields progress, then the result."""
         if self.server is None:
             raise RuntimeError("the local server is not up yet")
         server = self.server
+        closed = self.download_closed = asyncio.Event()
         progress: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
         started = time.perf_counter()
         task = asyncio.ensure_future(
@@ -243,6 +253,13 @@ class WebviewSample:
                 self.last_download = "cancelled"
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+            closed.set()
+
+    async def download_state(self) -> str:
+        """How the last download ended, once its generator has closed."""
+        if self.download_closed is not None:
+            await self.download_closed.wait()
+        return self.last_download
 
     async def render(self, width: int, height: int, hue: float) -> bytes:
         if not (0 < width <= 2000 and 0 < height <= 2000):
@@ -306,7 +323,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "--quit-after", type=float, default=0, help="close N seconds after start (or the demo)"
     )
     args = parser.parse_args(argv)
-    webview = Webview(size=Size(760, 620))
+    webview = Webview(size=Size(760, 650))
     webview.title = "asyncio-guest on a webview"
     sample = WebviewSample(webview)
     webview.set_html(PAGE)
