@@ -64,12 +64,55 @@ pyo3::create_exception!(
     "An error code returned by the webview C library."
 );
 
-#[cfg(target_os = "linux")]
+// `request_close` does exactly what the window's close button does, with each
+// platform's own call.  Only the GTK path is built and tested here; the
+// Windows and macOS ones follow those platforms' documented APIs.
+
+#[cfg(all(unix, not(target_os = "macos")))]
 extern "C" {
-    // From GTK 3, which the WebKitGTK 4.1 link line already pulls in.  Used
-    // only by `request_close`, to do exactly what the window manager's close
-    // button does (emit "delete-event", then destroy the window).
+    // From GTK 3, which the WebKitGTK 4.1 link line already pulls in: emits
+    // "delete-event", then destroys the window.
     fn gtk_window_close(window: *mut c_void);
+}
+
+#[cfg(windows)]
+extern "system" {
+    // From user32, which wv-sys links: the message the close button sends.
+    fn PostMessageW(window: *mut c_void, message: u32, wparam: usize, lparam: isize) -> i32;
+}
+
+#[cfg(target_os = "macos")]
+extern "C" {
+    // From the Objective-C runtime, which the Cocoa framework link pulls in.
+    fn sel_registerName(name: *const c_char) -> *mut c_void;
+    // Declared with the exact argument types of the message sent, as Apple
+    // requires for calls through objc_msgSend on arm64.
+    fn objc_msgSend(receiver: *mut c_void, selector: *mut c_void, sender: *mut c_void);
+}
+
+/// Close the library's native window as its close button would.
+///
+/// # Safety
+/// `window` is the library's live native window (`GtkWindow*`, `HWND` or
+/// `NSWindow*`), and the caller is on the GUI thread.
+unsafe fn close_native_window(window: *mut c_void) {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    unsafe {
+        gtk_window_close(window)
+    };
+    #[cfg(windows)]
+    unsafe {
+        const WM_CLOSE: u32 = 0x0010;
+        PostMessageW(window, WM_CLOSE, 0, 0);
+    }
+    #[cfg(target_os = "macos")]
+    unsafe {
+        objc_msgSend(
+            window,
+            sel_registerName(c"performClose:".as_ptr()),
+            std::ptr::null_mut(),
+        )
+    };
 }
 
 /// The raw library handle.  Only ever dereferenced by the C library; we keep
@@ -715,16 +758,8 @@ impl NativeWebview {
         if window.is_null() {
             return Ok(());
         }
-        #[cfg(target_os = "linux")]
-        // SAFETY: `window` is the library's live GtkWindow.
-        unsafe {
-            gtk_window_close(window)
-        };
-        #[cfg(not(target_os = "linux"))]
-        check(
-            unsafe { sys::webview_terminate(handle.0) },
-            "webview_terminate",
-        )?;
+        // SAFETY: `window` is the library's live native window; owner thread.
+        unsafe { close_native_window(window) };
         Ok(())
     }
 
