@@ -107,27 +107,27 @@ $(V)/%/.make-core: pyproject.toml requirements/test.txt $(CONSTRAINTS) | $(BUILT
 	@touch $@
 
 # The host adapters' toolkits. PyGObject builds from source (a minute or two per Python).
-$(V)/%/.make-hosts: requirements/hosts.txt $(CONSTRAINTS) $(V)/%/.make-core $(V)/.make-system
+$(V)/%/.make-hosts: requirements/hosts.txt $(CONSTRAINTS) | $(V)/%/.make-core $(V)/.make-system
 	$(call pip_into,$*) -r requirements/hosts.txt
 	bash scripts/install.sh wx $*
 	@touch $@
 
 # Classic pygame and pygame-ce install the same module: classic gets its own venv, which
 # tests/hosts/test_pygame.py finds as <venv>-pygame-classic.
-$(call stamp,$(CLASSIC),pygame): requirements/pygame-classic.txt $(CONSTRAINTS) $(call stamp,$(CLASSIC),core)
+$(call stamp,$(CLASSIC),pygame): requirements/pygame-classic.txt $(CONSTRAINTS) | $(call stamp,$(CLASSIC),core)
 	$(call pip_into,$(CLASSIC)) -r requirements/pygame-classic.txt
 	@touch $@
 
-$(V)/%/.make-bench: requirements/bench.txt $(CONSTRAINTS) $(V)/%/.make-core $(V)/.make-system
+$(V)/%/.make-bench: requirements/bench.txt $(CONSTRAINTS) | $(V)/%/.make-core $(V)/.make-system
 	$(call pip_into,$*) -r requirements/bench.txt
 	@touch $@
 
-$(V)/%/.make-docs: requirements/docs.txt $(CONSTRAINTS) $(V)/%/.make-core
+$(V)/%/.make-docs: requirements/docs.txt $(CONSTRAINTS) | $(V)/%/.make-core
 	$(call pip_into,$*) -r requirements/docs.txt
 	@touch $@
 
 # The webview package: one wheel built, installed into every Python of the matrix.
-$(V)/.make-webview: $(WEBVIEW_SOURCES) $(call stamps,$(PYTHONS),core) $(call stamp,$(TOOLS_PY),tools) $(V)/.make-system
+$(V)/.make-webview: $(WEBVIEW_SOURCES) | $(call stamps,$(PYTHONS),core) $(call stamp,$(TOOLS_PY),tools) $(V)/.make-system
 	bash $(WEBVIEW_INSTALL) $(foreach v,$(PYTHONS),$(V)/$(v)/bin/python)
 	@touch $@
 
