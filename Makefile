@@ -169,7 +169,7 @@ QUICK_HOST_TESTS := tests/hosts/test_win32_queue.py
 T ?= tests/core $(QUICK_HOST_TESTS)
 
 .PHONY: test test-all test-rust test-core test-cli test-plugin test-hosts test-modal \
-	test-webview test-stress test-bench check-wheel
+	test-webview test-stress test-bench test-docs check-wheel
 test: | $(call stamp,$(PY),core) ## the fast loop: core tests + quick host tests on one Python (PY=3.11), last failures first, stops at the first failure
 	$(NICE) $(V)/$(PY)/bin/python -m pytest -q -x --ff --timeout 120 $(T)
 
@@ -203,8 +203,12 @@ test-stress: | $(call stamp,$(PY),core)
 test-bench: | $(call stamp,$(TOOLS_PY),bench)
 	$(call pytest,$(TOOLS_PY),,tests/bench)
 
-check-wheel: | $(call stamp,$(TOOLS_PY),tools)
-	bash scripts/check-wheel.sh
+# The release wheel, checked in fresh venvs of the oldest and the newest Python of the matrix.
+check-wheel: | $(call stamp,$(TOOLS_PY),tools) $(V)/.make-system
+	bash scripts/check-wheel.sh $(foreach v,$(firstword $(PYTHONS)) $(lastword $(PYTHONS)),$(V)/$(v)/bin/python)
+
+test-docs: | $(call stamp,$(PY),core)
+	$(call pytest,$(PY),,tests/docs)
 
 .PHONY: conformance
 conformance: | $(call stamps,$(PYTHONS),core) $(V)/.make-system ## CPython's test_asyncio, stock vs ours (built-in and Tk hosts), every Python

@@ -59,6 +59,7 @@ per_python "stress and faults" test-stress tests/stress
 suite "CPython test_asyncio conformance" conformance PYTHONS="${versions[*]}"
 suite "benchmark harness smoke run" test-bench
 suite "docs site: mkdocs build --strict" docs
+suite "docs: code examples name what the package has" test-docs
 suite "packaging: wheel builds, installs and imports in a clean venv" check-wheel
 
 printf '\n==== done in %ss\n' "$SECONDS"
