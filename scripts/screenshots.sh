@@ -2,6 +2,7 @@
 # Screenshots of the host samples under Xvfb -> docs/images/<host>_app.png (`make screenshots`).
 #
 #   scripts/screenshots.sh [PYTHON] [HOST...]      (default: .venvs/3.11/bin/python, every host)
+#   SCREENSHOTS_OUT=DIR puts the images elsewhere (default docs/images).
 #
 # Each sample (python -m asyncio_guest.samples.<host>_app) runs its --demo (a download
 # starts, the modal dialog opens, the counter keeps counting) in its own Xvfb without a
@@ -16,7 +17,7 @@ PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")"
 shift || true
 hosts=("$@")
 [ "${#hosts[@]}" -gt 0 ] || hosts=(tkinter gtk3 gtk4 pygame asyncio tornado pyqt5 pyqt6 pyside6 wx)
-OUT=docs/images
+OUT=${SCREENSHOTS_OUT:-docs/images}
 mkdir -p "$OUT"
 export NO_AT_BRIDGE=1 SDL_AUDIODRIVER=dummy
 unset QT_QPA_PLATFORM
