@@ -77,9 +77,16 @@ def test_adapter_settles_async_bindings_and_cleans_up() -> None:
         wv = Webview()
         wv.size = Size(400, 300, SizeHint.NONE)
         wv.title = "compat"
+        active = peak = 0
         async def slow_add(a, b):
-            await asyncio.sleep(0.3)
-            return a + b
+            global active, peak
+            active += 1
+            peak = max(peak, active)
+            try:
+                await asyncio.sleep(0.3)
+                return a + b
+            finally:
+                active -= 1
         async def boom():
             raise ValueError("compat boom")
         def sync_mul(a, b):
@@ -103,26 +110,24 @@ def test_adapter_settles_async_bindings_and_cleans_up() -> None:
         wv.bind("from_python", from_python)
         wv.set_html('''<script>
         (async () => {
-          const t0 = performance.now();
           const values = await Promise.all([slow_add(1, 2), slow_add(3, 4), sync_mul(5, 6)]);
-          const ms = performance.now() - t0;
           let message;
           try { await boom(); } catch (e) { message = e.message; }
           document.title = "page";
-          report({values, ms, message, evaluated: await from_python()});
+          report({values, message, evaluated: await from_python()});
         })();
         </script>''')
         emit(is_subclass=isinstance(wv, webview.Webview), errors=errors)
         wv.run()
         emit(guest_io_threads=guest_io_threads(), python_threads=python_threads(),
-             handle=wv._handle)
+             handle=wv._handle, peak=peak)
         """
     )
     assert result["is_subclass"] is True
     assert result["errors"] == {"non_callable": "TypeError", "duplicate": "ValueError"}
     assert result["values"] == [3, 7, 30]
-    # The two 0.3 s sleeps overlap: in sequence they would take at least 600 ms.
-    assert result["ms"] < 550, result["ms"]
+    # The two sleeps overlapped: both calls were in flight at once.
+    assert result["peak"] == 2
     assert result["message"] == "ValueError: compat boom"
     assert result["evaluated"] == "page!"
     assert result["guest_io_threads"] == 0
@@ -152,7 +157,6 @@ def test_adapter_close_during_a_call_cancels_it() -> None:
         """
     )
     assert result["cancelled"] is True
-    assert result["elapsed"] < 5
     assert result["guest_io_threads"] == 0
 
 

@@ -41,7 +41,6 @@ def test_closing_the_window_during_a_call_cancels_it_and_run_returns() -> None:
     assert "resolved" not in result
     assert result["cancelled"] is True
     assert result["finished"] is False
-    assert result["elapsed"] < 5, result["elapsed"]
     assert result["guest_io_threads"] == 0
     assert result["python_threads"] == ["MainThread"]
     assert result["destroyed"] is True
@@ -86,7 +85,6 @@ def test_terminate_from_another_thread_rejects_pending_calls() -> None:
     assert result["guest_io_threads"] == 0
     assert result["python_threads"] == ["MainThread"]
     assert result["destroyed"] is True
-    assert result["elapsed"] < 5
     assert result["rejections"] == [
         {
             "__asyncio_guest_error__": True,
@@ -226,7 +224,6 @@ def test_ctrl_c_during_run_tears_down_and_reraises() -> None:
         """,
     )
     assert result["interrupted"] is True
-    assert result["elapsed"] < 5
     assert result["guest_io_threads"] == 0
     assert result["destroyed"] is True
 
@@ -316,6 +313,5 @@ def test_closing_also_cancels_background_tasks_started_by_bindings() -> None:
         """,
     )
     assert result["cancelled"] is True
-    assert result["elapsed"] < 5
     assert result["guest_io_threads"] == 0
     assert result["python_threads"] == ["MainThread"]
