@@ -79,8 +79,8 @@ class OursTk(_Ours):
 
 
 def _find_qt_host() -> Optional[Any]:
-    """The Qt adapter module (written by another helper; its name may vary)."""
-    for name in ("asyncio_guest.hosts.qt", "asyncio_guest.hosts.pyside6"):
+    """The Qt adapter module."""
+    for name in ("asyncio_guest.hosts.qt",):
         try:
             return importlib.import_module(name)
         except ImportError:
