@@ -418,7 +418,11 @@ impl Selector {
         }
         let created = Py::new(py, SelectorMapping::new(slf.clone().unbind()))?;
         let mut st = this.lock(py);
-        let mapping = st.mapping.get_or_insert(created).clone_ref(py);
+        let mapping = match &st.mapping {
+            // Another thread was first: keep its mapping, release ours unlocked.
+            Some(existing) => existing.clone_ref(py),
+            None => st.mapping.insert(created).clone_ref(py),
+        };
         Ok(Some(mapping))
     }
 
