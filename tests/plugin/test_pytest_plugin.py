@@ -347,3 +347,36 @@ def test_missing_host_and_wrong_fixture_are_clear_errors(run) -> None:  # type: 
             "*fixture 'tk_root' exists for asyncio_guest host tk; this test runs on 'asyncio'*",
         ]
     )
+
+
+def test_a_test_that_ends_cancelled_fails(run) -> None:  # type: ignore[no-untyped-def]
+    _require("_tkinter")
+    _require_display()
+    result = run(
+        """
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio_guest(host="tk")
+        async def test_quits_the_host(tk_root):
+            tk_root.quit()
+            await asyncio.sleep(30)
+
+        @pytest.mark.asyncio_guest(host="asyncio")
+        async def test_cancels_itself():
+            asyncio.current_task().cancel()
+            await asyncio.sleep(30)
+
+        @pytest.mark.asyncio_guest(host="asyncio")
+        async def test_returns_a_value():
+            return 42
+        """
+    )
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*the tk host loop ended before the test finished*",
+            "*the test task was cancelled (CancelledError reached the test function)*",
+            "*an asyncio_guest test must return None, it returned 42*",
+        ]
+    )
