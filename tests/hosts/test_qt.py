@@ -367,6 +367,10 @@ def _driver(binding: str, thread_free: bool) -> Any:
             return timer.stop
 
         def warm_up(self, app: Any) -> None:
+            if app is not None:
+                # The first pointer event starts what Qt starts lazily for input (PyQt6: a
+                # thread and a descriptor): let it happen before anything is counted.
+                QtTest.QTest.mouseClick(app.count_label, left)
             settle(0.3 if app is not None else 0.05)
 
     return QtDriver()
