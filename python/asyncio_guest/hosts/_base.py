@@ -71,7 +71,7 @@ class Host(Protocol):
         host = asyncio_guest.hosts.tk.TkHost(root)
         results = []
 
-        def done(result: outcome.Outcome) -> None:
+        def done(result: outcome.Outcome[Any]) -> None:
             results.append(result)
             host.stop()  # only now: the guest run is fully torn down
 
@@ -282,7 +282,7 @@ def start_on_host(
     host: Host,
     async_fn: Callable[..., Awaitable[T]],
     *args: Any,
-    done_callback: Callable[[outcome.Outcome], object],
+    done_callback: Callable[[outcome.Outcome[Any]], object],
     **kwargs: Any,
 ) -> asyncio.Task[T]:
     """:func:`asyncio_guest.start_guest_run` with ``host``'s hooks (and, if it has the
@@ -294,7 +294,7 @@ def start_on_host(
     if wait_readable is not None:
         kwargs.setdefault("wait_readable", wait_readable)
 
-    def done(result: outcome.Outcome) -> object:
+    def done(result: outcome.Outcome[Any]) -> object:
         if isinstance(host, HostBase):
             host.guest_loop = None
         return done_callback(result)
@@ -312,7 +312,7 @@ def start_on_host(
     return task
 
 
-def quit_outcome(result: outcome.Outcome) -> Any:
+def quit_outcome(result: outcome.Outcome[Any]) -> Any:
     """The value ``run()`` returns for a finished run: a quit (the main task ended
     cancelled) is ``None``, not an error; anything else is unwrapped."""
     if isinstance(result, outcome.Error) and isinstance(result.error, asyncio.CancelledError):
@@ -334,10 +334,10 @@ def run_on_host(
     """
     from asyncio_guest._run import finish_run_here
 
-    results: list[outcome.Outcome] = []
+    results: list[outcome.Outcome[Any]] = []
     looping = [False]
 
-    def done_callback(result: outcome.Outcome) -> None:
+    def done_callback(result: outcome.Outcome[Any]) -> None:
         results.append(result)
         if looping[0]:
             host.stop()
