@@ -368,9 +368,14 @@ def _driver(binding: str, thread_free: bool) -> Any:
 
         def warm_up(self, app: Any) -> None:
             if app is not None:
-                # The first pointer event starts what Qt starts lazily for input (PyQt6: a
-                # thread and a descriptor): let it happen before anything is counted.
-                QtTest.QTest.mouseClick(app.count_label, left)
+                # The first click on a button (focus, input method) starts what Qt starts
+                # lazily (a thread and a descriptor): let it happen before anything is counted.
+                button = QtWidgets.QPushButton("warm-up")
+                button.show()
+                QtTest.QTest.mouseClick(button, left)
+                settle(0.1)
+                button.close()
+                button.deleteLater()
             settle(0.3 if app is not None else 0.05)
 
     return QtDriver()
