@@ -169,11 +169,16 @@ class HostBase:
         """Run one posted callable from the toolkit's dispatcher."""
         try:
             fn()
-        except Exception:
+        except BaseException as exc:
+            self.report(exc)
+
+    def report(self, exc: BaseException) -> None:
+        """Deliver an exception that reached the toolkit's dispatcher, which must not see it."""
+        if isinstance(exc, Exception):
             # The guest's own callables never raise; this is a host-side bug: report it and
             # keep the host running (an exception escaping into PyQt would abort()).
-            sys.excepthook(*sys.exc_info())
-        except BaseException as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+        else:
             # KeyboardInterrupt / SystemExit: end the host loop, re-raise from mainloop().
             self._pending_error = exc
             self.stop()
