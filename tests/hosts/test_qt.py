@@ -142,7 +142,7 @@ def _driver(binding: str, thread_free: bool) -> Any:
     import threading
     import time
 
-    from conftest import Driver
+    from conftest import Driver, fd_count, thread_count
 
     from asyncio_guest.hosts import qt as qt_host
     from asyncio_guest.samples import _qt as qt_sample
@@ -377,6 +377,18 @@ def _driver(binding: str, thread_free: bool) -> Any:
                 button.close()
                 button.deleteLater()
             settle(0.3 if app is not None else 0.05)
+            # Qt starts "Thread (pooled)" threads (fonts, input) a moment after it needs them:
+            # wait (bounded) until the counts hold still, so a scenario is charged only with
+            # what it left itself.
+            counts, still_since = (-1, -1), time.monotonic()
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                now = (thread_count(), fd_count())
+                if now != counts:
+                    counts, still_since = now, time.monotonic()
+                elif time.monotonic() - still_since > 0.3:
+                    break
+                settle(0.02)
 
     return QtDriver()
 
