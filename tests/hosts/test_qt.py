@@ -368,8 +368,13 @@ def _driver(binding: str, thread_free: bool) -> Any:
 
         def warm_up(self, app: Any) -> None:
             if app is not None:
-                # The first click on a button (focus, input method) starts what Qt starts
-                # lazily (a thread and a descriptor): let it happen before anything is counted.
+                # Every widget path a scenario uses, once: painting progress text and the
+                # first click on a button (focus, input method) make Qt start threads and
+                # descriptors lazily; let that happen before anything is counted.
+                app.show_count(1)
+                app.show_progress(1, 2)
+                app.show_status("warming up", True)
+                app.show_status("warming up", False)
                 button = QtWidgets.QPushButton("warm-up")
                 button.show()
                 QtTest.QTest.mouseClick(button, left)
