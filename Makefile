@@ -181,10 +181,10 @@ test: | $(call stamp,$(PY),core) ## the fast loop: core tests + quick host tests
 test-all: install ## the full matrix CI runs (every suite, every Python), with a summary
 	PYTHONS="$(PYTHONS)" bash scripts/test-all.sh
 
-test-rust:
+test-rust: ## cargo test (the core crate)
 	$(NICE) cargo test -q
 
-test-core: | $(call stamp,$(PY),core)
+test-core: | $(call stamp,$(PY),core) ## one suite on one Python: test-core, -cli, -plugin, -hosts, -modal, -webview, -stress (PY=3.9)
 	$(call pytest,$(PY),,tests/core --timeout 120)
 
 test-cli: | $(call stamp,$(PY),hosts)
