@@ -44,12 +44,11 @@ import signal
 import sys
 import threading
 import time
-import traceback
 import warnings
 from asyncio import events
 from typing import Any, Callable, Optional
 
-from asyncio_guest import _core
+from asyncio_guest import _core, _nested
 
 #: asyncio's own cap on one wait (``base_events.MAXIMUM_SELECT_TIMEOUT``).
 _MAX_TIMEOUT = 24 * 3600
@@ -66,15 +65,10 @@ DEFAULT_INLINE_WAIT = 0.002
 #: _guest_run_batch).
 TIMER_TAIL = 0.001
 
-#: Default threshold of the nested-host-loop check (GuestEventLoop.guest_nested_loop_check).
-DEFAULT_NESTED_LOOP_CHECK = 0.5
-
-_NESTED_LOOP_MESSAGE = (
-    "asyncio_guest: a guest task made a blocking call that runs a nested host event loop "
-    "(a modal dialog's exec(), ShowModal() or wait_window()?) in the middle of a loop "
-    "iteration. Every other guest task is frozen until it returns. Use "
-    "`result = await asyncio_guest.modal(fn, *args)` instead. The blocking call is here:\n"
-)
+#: Default threshold of the nested-host-loop check (GuestEventLoop.guest_nested_loop_check):
+#: how long guest tasks may stay frozen when a task enters a nested host loop (a modal
+#: dialog called directly) before guest ticks start running inside it.
+DEFAULT_NESTED_LOOP_CHECK = 0.05
 
 #: Returned by a batch when the loop was stopped.
 _STOPPED = object()
@@ -163,9 +157,20 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         #: Blocking use (run_forever, run_until_complete): the built-in host
         #: waits for I/O itself (True), or hands every wait to the worker thread.
         self.guest_thread_free = True
-        #: Report a loop iteration stuck this long in a nested host loop (a
-        #: blocking dialog call from a task); 0 disables the check.
+        #: When a loop iteration has been stuck this long and the host runs a nested
+        #: loop inside it (a task called a blocking dialog), guest ticks start running
+        #: inside that nested loop (see _nested); 0 disables it.
         self.guest_nested_loop_check = DEFAULT_NESTED_LOOP_CHECK
+        #: Called on the host thread when the run must end while the host runs nested
+        #: loops inside a guest tick (the run can only finish once they return).
+        self.guest_end_nested_loops: Optional[Callable[[], object]] = None
+        #: Tells a nested tick that the run is ending (its main task is done or
+        #: cancelled), so the nested loops must end; set by start_guest_run.
+        self._guest_run_ending: Optional[Callable[[], bool]] = None
+        # Ticks inside a tick (see _nested): the frozen iterations, outermost first.
+        self._guest_levels: list[Any] = []
+        self._guest_nested_error: Optional[BaseException] = None
+        self._guest_nested_loops = 0
 
     # ------------------------------------------------------------------
     # Blocking use: the minimal built-in host on the calling thread.
@@ -319,6 +324,10 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         if epoch != self._guest_epoch or not self._guest_active:
             return  # a link from a run that has ended
         if self._guest_in_tick:
+            # A tick is on the stack: a nested host loop runs this link (see _nested),
+            # unless the host's hook called it inline.
+            if _nested.run_nested_tick(self, probe=False):
+                return
             raise RuntimeError(
                 "asyncio_guest: the host ran a guest tick inside another one; "
                 "run_sync_soon_* must queue the callback, never call it inline"
@@ -382,6 +391,11 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         inline = self.guest_inline_wait
         while True:
             run_once()
+            if self._guest_levels:
+                # This iteration may have been frozen under a nested host loop (_nested).
+                step = _nested.after_iteration(self)
+                if step is not _nested.CONTINUE:
+                    return step
             if self._stopping:
                 return _STOPPED
             if selector.last_event_count:
@@ -462,6 +476,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         if cancel_wait is not None:
             cancel_wait()  # the host drops its watch (and the now-stale link)
         self._selector.set_watchdog(0)
+        _nested.reset(self)
         self._guest_on_stop = None
         self._guest_threadsafe = self._guest_not_threadsafe = None
         if _active.get(self._thread_id) is self:  # type: ignore[arg-type]
@@ -485,12 +500,22 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
     def _guest_probe(self) -> None:
         """Posted by the worker's watchdog when an iteration stopped progressing.
 
-        If it runs while that iteration is still on the stack, the host is
-        running its loop from *inside* guest code: a nested host loop.
+        If it runs while that iteration is still on the stack, the host is running
+        its loop from *inside* guest code (a nested host loop): it becomes the first
+        tick that runs inside it (see _nested).
         """
-        if self._guest_active and self._guest_in_tick:
-            stack = "".join(traceback.format_stack()[:-1])
-            self.call_exception_handler({"message": _NESTED_LOOP_MESSAGE + stack})
+        if (
+            self._guest_active
+            and self._guest_in_tick
+            and threading.get_ident() == self._thread_id
+        ):
+            _nested.run_nested_tick(self, probe=True)
+
+    def _guest_request_end_of_nested_loops(self) -> None:
+        """The run must end, but host loops nested in a tick are still running."""
+        end = self.guest_end_nested_loops
+        if end is not None and self._guest_levels:
+            end()
 
     def _guest_link_dropped(self, epoch: int) -> None:
         """A link was garbage-collected without being run: the chain is broken."""
@@ -558,10 +583,13 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         ``ticks``: host callbacks that ran loop iterations; ``iterations``:
         loop iterations (``_run_once`` calls); ``worker_waits``: waits handed to
         the worker thread (each one a thread hop back); ``wakeups``: forced
-        wakeups of a waiting worker; ``host_polls``: non-blocking polls.
+        wakeups of a waiting worker; ``host_polls``: non-blocking polls;
+        ``nested_loops``: nested host loops (modal dialogs called directly from a
+        task) that guest ticks ran inside.
         """
         stats: dict[str, int] = dict(self._selector.stats())
         stats["ticks"] = self._guest_ticks
+        stats["nested_loops"] = self._guest_nested_loops
         return stats
 
 

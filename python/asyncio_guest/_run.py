@@ -146,9 +146,10 @@ class _GuestRun:
         task = self.main_task
         if self.interrupts == 1 and task is not None and not task.done():
             task.cancel()
-            # Make sure a guest blocked in the worker notices.
+            # Make sure a guest blocked in the worker notices, and end the host's
+            # nested loops (modal dialogs) a blocked task is waiting in.
             if not self.loop.is_closed():
-                self.loop.call_soon_threadsafe(_noop)
+                self.loop.call_soon_threadsafe(self.loop._guest_request_end_of_nested_loops)
             return
         raise KeyboardInterrupt()
 
@@ -156,6 +157,17 @@ class _GuestRun:
 
     def on_main_done(self, task: asyncio.Task[Any]) -> None:
         self.loop.create_task(self._teardown())
+        # A task blocked in a nested host loop (a modal dialog called directly) can
+        # only be cancelled and awaited once that loop returns.
+        self.loop._guest_request_end_of_nested_loops()
+
+    def main_cancel_requested(self) -> bool:
+        """Whether the run is ending: the main task is done or asked to cancel."""
+        task = self.main_task
+        if task is None or task.done() or task._must_cancel:  # type: ignore[attr-defined]
+            return True
+        cancelling = getattr(task, "cancelling", None)  # 3.11+
+        return cancelling is not None and bool(cancelling())
 
     async def _teardown(self) -> None:
         loop = self.loop
@@ -232,6 +244,7 @@ def start_guest_run(
     time_slice: float = DEFAULT_TIME_SLICE,
     inline_wait: float = DEFAULT_INLINE_WAIT,
     wait_readable: Optional[WaitReadable] = None,
+    end_nested_loops: Optional[Callable[[], object]] = None,
 ) -> asyncio.Task[T]:
     """Run ``async_fn(*args)`` in a fresh asyncio loop that is a guest of a host loop.
 
@@ -259,6 +272,13 @@ def start_guest_run(
     seconds (None: no timeout), and calls the returned ``cancel()`` if the run
     ends first. Where the poller has no descriptor (Windows) the worker is used.
 
+    ``end_nested_loops()`` (optional, host thread) makes the host's nested event
+    loops return (closes its modal dialogs). A task may call a blocking modal
+    function directly; other tasks keep running inside the nested loop, but the
+    run can only finish after it returns. When the run must end (the main task
+    finished or was cancelled, Ctrl+C) while such a loop is running, this is
+    called so that quitting stays prompt.
+
     Returns the main :class:`asyncio.Task`. No user code has run when this
     returns; the host can already use the loop (``task.get_loop()``) with
     ``create_task``, ``call_soon``, ``call_later`` and ``call_soon_threadsafe``.
@@ -274,6 +294,8 @@ def start_guest_run(
         raise TypeError(f"debug must be None or a bool, got {debug!r}")
     if wait_readable is not None:
         _check_callable(wait_readable, "wait_readable")
+    if end_nested_loops is not None:
+        _check_callable(end_nested_loops, "end_nested_loops")
     _check_duration(time_slice, "time_slice")
     _check_duration(inline_wait, "inline_wait")
     from asyncio_guest._loop import _active, _collect_abandoned
@@ -292,6 +314,8 @@ def start_guest_run(
             loop.set_debug(debug)
         loop.guest_time_slice = float(time_slice)
         loop.guest_inline_wait = float(inline_wait)
+        loop.guest_end_nested_loops = end_nested_loops
+        loop._guest_run_ending = run.main_cancel_requested
         task = loop.create_task(coro)
         run.main_task = task
         task.add_done_callback(run.on_main_done)
