@@ -54,6 +54,9 @@ class Workload:
     family: str = "asyncio"
     #: Contenders without sockets cannot run it (responsiveness has a fallback).
     needs_network: bool = False
+    #: Run with a CPU-bound process at normal priority beside it, so the contender and its
+    #: client share the machine's other core with it (a GUI app competing for the CPU).
+    busy_core: bool = False
 
 
 WORKLOADS: dict[str, Workload] = {
@@ -66,6 +69,15 @@ WORKLOADS: dict[str, Workload] = {
             {"warmup_s": 1.0, "duration_s": 3.0},
             {"warmup_s": 0.3, "duration_s": 0.7},
             needs_network=True,
+        ),
+        Workload(
+            "echo_pingpong_busy",
+            "Echo 64 B ping-pong (1 connection), another core busy",
+            "pingpong",
+            {"warmup_s": 1.0, "duration_s": 3.0},
+            {"warmup_s": 0.3, "duration_s": 0.7},
+            needs_network=True,
+            busy_core=True,
         ),
         Workload(
             "echo_stream",
@@ -137,6 +149,11 @@ class Metric:
 METRICS: list[Metric] = [
     Metric("echo_pingpong", "client.req_per_s", "ping-pong req/s", True),
     Metric("echo_pingpong", "server.cpu_percent", "server CPU %", False),
+    Metric("echo_pingpong", "derived.cpu_us_per_req", "server CPU us/request", False, "{:.1f}"),
+    Metric("echo_pingpong_busy", "client.req_per_s", "ping-pong req/s", True),
+    Metric(
+        "echo_pingpong_busy", "derived.cpu_us_per_req", "server CPU us/request", False, "{:.1f}"
+    ),
     Metric("echo_stream", "client.mib_per_s", "stream MiB/s", True),
     Metric("wake", "server.h2g_p50_us", "host->guest p50 us", False, log=True),
     Metric("wake", "server.h2g_p99_us", "host->guest p99 us", False, log=True),
@@ -160,6 +177,7 @@ METRICS: list[Metric] = [
 #: Metrics drawn in the chart (one panel each).
 CHART: list[tuple[str, str]] = [
     ("echo_pingpong", "client.req_per_s"),
+    ("echo_pingpong_busy", "client.req_per_s"),
     ("echo_stream", "client.mib_per_s"),
     ("scale", "client.req_per_s"),
     ("wake", "server.h2g_p99_us"),
@@ -176,6 +194,7 @@ CHART: list[tuple[str, str]] = [
 #: Chart panel titles.
 SHORT = {
     "echo_pingpong": "Echo ping-pong 64 B",
+    "echo_pingpong_busy": "Echo ping-pong 64 B, another core busy",
     "echo_stream": "Echo streaming 1 MiB",
     "wake": "Wake latency",
     "timer": "Timer sleep(0.005)",
@@ -258,9 +277,30 @@ def _stop(proc: subprocess.Popen[Any], timeout: float) -> None:
         proc.wait()
 
 
+#: The competing load of ``busy_core`` workloads: one process spinning on one core.
+_BURNER = "while True:\n    pass\n"
+
+
 def run_one(env: Env, contender: str, workload: Workload, params: dict[str, Any]) -> dict[str, Any]:
     """One fresh contender process (+ one client process): a dict with server/client/error."""
     budget = float(params["deadline"])
+    burner = None
+    if workload.busy_core:
+        # Normal priority on purpose: a GUI app's own work is not niced either.
+        burner = subprocess.Popen(
+            [sys.executable, "-c", _BURNER], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    try:
+        return _run_one(env, contender, workload, params, budget)
+    finally:
+        if burner is not None:
+            burner.kill()
+            burner.wait()
+
+
+def _run_one(
+    env: Env, contender: str, workload: Workload, params: dict[str, Any], budget: float
+) -> dict[str, Any]:
     server = subprocess.Popen(
         [env.python, str(HERE / "server.py"), contender, workload.name, json.dumps(params)],
         stdout=subprocess.PIPE,
@@ -277,6 +317,8 @@ def run_one(env: Env, contender: str, workload: Workload, params: dict[str, Any]
     )
     err_thread.start()
     out: dict[str, Any] = {"contender": contender, "workload": workload.name}
+    if hasattr(os, "getloadavg"):
+        out["loadavg_1min"] = os.getloadavg()[0]
     client_result: Optional[dict[str, Any]] = None
     try:
         try:
@@ -334,6 +376,9 @@ def derived(run: dict[str, Any]) -> dict[str, float]:
     out: dict[str, float] = {}
     if "peak_rss_kib" in server:
         server["peak_rss_mib"] = server["peak_rss_kib"] / 1024.0
+    if client.get("requests") and "cpu_s" in server:
+        # The server's CPU window (BEGIN..STOP) is the client's counting window.
+        out["cpu_us_per_req"] = server["cpu_s"] * 1e6 / client["requests"]
     if "connections" in client and "peak_rss_kib" in server:
         out["kib_per_conn"] = (server["peak_rss_kib"] - server["rss_begin_kib"]) / client[
             "connections"

@@ -285,6 +285,7 @@ async def idle(contender: Contender, p: Params) -> dict[str, Any]:
 
 WORKLOADS: dict[str, Callable[[Contender, Params], Awaitable[dict[str, Any]]]] = {
     "echo_pingpong": echo,
+    "echo_pingpong_busy": echo,
     "echo_stream": echo,
     "scale": echo,
     "responsiveness": responsiveness,

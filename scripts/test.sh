@@ -41,7 +41,7 @@ for v in $VERSIONS; do pythons+=(".venvs/$v/bin/python"); done
 # The optional parts: toolkits for the host adapters, the webview package.
 bash scripts/install-hosts-a.sh "${pythons[@]}"
 bash scripts/install-hosts-b.sh "${pythons[@]}"
-bash scripts/install-webview.sh "${pythons[@]}"
+bash webview/scripts/install-webview.sh "${pythons[@]}"
 bash scripts/install-conformance.sh "${pythons[@]}"
 bash scripts/install-bench.sh .venvs/3.11/bin/python
 set +e
@@ -52,8 +52,8 @@ export WEBKIT_DISABLE_COMPOSITING_MODE=1
 
 suite "rust: cargo fmt --check" cargo fmt --check
 suite "rust: cargo clippy" cargo clippy --all-targets -q -- -D warnings
-suite "python: ruff check" .venvs/3.11/bin/ruff check python tests examples benchmarks scripts webview/python
-suite "python: ruff format --check" .venvs/3.11/bin/ruff format --check python tests examples benchmarks scripts webview/python
+suite "python: ruff check" .venvs/3.11/bin/ruff check python tests examples benchmarks scripts webview/python webview/tests webview/scripts
+suite "python: ruff format --check" .venvs/3.11/bin/ruff format --check python tests examples benchmarks scripts webview/python webview/tests webview/scripts
 suite "rust: cargo test (poller, worker, hand-off)" cargo test -q
 
 for v in $VERSIONS; do
@@ -66,7 +66,7 @@ for v in $VERSIONS; do
 done
 
 for v in $VERSIONS; do
-    suite "webview on Python $v" "${XVFB[@]}" ".venvs/$v/bin/python" -m pytest tests/webview -q -p no:cacheprovider --timeout 300
+    suite "webview on Python $v" "${XVFB[@]}" ".venvs/$v/bin/python" -m pytest webview/tests -q -p no:cacheprovider --timeout 300
 done
 suite "webview crate: fmt + clippy" bash -c 'cd webview && cargo fmt --check && CARGO_BUILD_JOBS=2 cargo clippy --release --all-targets -q -- -D warnings'
 

@@ -56,13 +56,13 @@ class OursMinimal(_Ours):
 class OursTk(_Ours):
     name = "ours-tk"
     needs_display = True
-    requires = ("asyncio_guest", "tkinter", "asyncio_guest.hosts.tkinter")
+    requires = ("asyncio_guest", "tkinter", "asyncio_guest.hosts.tk")
 
     def __init__(self) -> None:
         self.root: Any = None
 
     def run(self, async_fn: AsyncFn) -> Any:
-        from asyncio_guest.hosts import tkinter as tk_host
+        from asyncio_guest.hosts import tk as tk_host
 
         self.root = new_root()
         try:

@@ -86,7 +86,7 @@ class OursTkFd(OursTk):
     def run(self, async_fn: AsyncFn) -> Any:
         import tkinter
 
-        from asyncio_guest.hosts import tkinter as tk_host
+        from asyncio_guest.hosts import tk as tk_host
         from contenders.tk import new_root
 
         self.root = root = new_root()

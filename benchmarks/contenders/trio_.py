@@ -31,12 +31,12 @@ class TrioRun(Contender):
 class TrioGuestTk(TrioRun):
     name = "trio-guest-tk"
     needs_display = True
-    requires = ("trio", "tkinter", "asyncio_guest.hosts.tkinter")
+    requires = ("trio", "tkinter", "asyncio_guest.hosts.tk")
 
     def run(self, async_fn: AsyncFn) -> Any:
         import trio
 
-        from asyncio_guest.hosts.tkinter import TkHost
+        from asyncio_guest.hosts.tk import TkHost
         from contenders.tk import new_root
 
         root = new_root()

@@ -1,50 +1,103 @@
-"""Command line: ``python -m asyncio_guest demo [--host NAME]`` and ``... bench [args]``.
+"""Command line: ``python -m asyncio_guest demo --host NAME`` and ``python -m asyncio_guest bench``.
 
-``demo`` runs ``examples/<NAME>_app.py`` from the source checkout (default: tkinter);
-``bench`` forwards its arguments to ``benchmarks/run.py``.
+``demo`` runs a sample shipped in the package (``asyncio_guest.samples.<host>_app``, the
+webview one in ``asyncio_guest_webview.sample``); arguments it does not know go to the
+sample (``--demo``, ``--quit-after SECONDS``).  ``bench`` runs ``benchmarks/run.py``, which
+is part of the source checkout only.
+
+Exit codes: 0 success, 1 the environment cannot run it (toolkit not installed, no display,
+wrong OS, no checkout), 2 bad command line; a sample's own exit code otherwise.
 """
 
 from __future__ import annotations
 
+import argparse
+import importlib.util
 import os
 import runpy
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
-#: --host NAME -> examples/<file>; aliases accepted for convenience.
+
+class Demo(NamedTuple):
+    module: str
+    #: Top-level modules the sample imports (missing -> install hint, not a traceback).
+    requires: tuple[str, ...]
+    #: Opens a window, so it needs a display on X11/Wayland systems.
+    needs_display: bool = True
+    #: ``sys.platform`` values it runs on (empty: everywhere).
+    platforms: tuple[str, ...] = ()
+
+
 DEMOS = {
-    "tkinter": "tkinter_app.py",
-    "gtk3": "gtk3_app.py",
-    "gtk4": "gtk4_app.py",
-    "pygame": "pygame_app.py",
-    "tornado": "tornado_app.py",
-    "asyncio": "asyncio_app.py",
-    "pyqt5": "pyqt5_app.py",
-    "pyqt6": "pyqt6_app.py",
-    "pyside6": "pyside6_app.py",
-    "wx": "wx_app.py",
-    "win32": "win32_app.py",
-    "webview": "webview_app.py",
+    "tkinter": Demo("asyncio_guest.samples.tkinter_app", ("tkinter", "_tkinter")),
+    "gtk3": Demo("asyncio_guest.samples.gtk3_app", ("gi",)),
+    "gtk4": Demo("asyncio_guest.samples.gtk4_app", ("gi",)),
+    "pyqt5": Demo("asyncio_guest.samples.pyqt5_app", ("PyQt5",)),
+    "pyqt6": Demo("asyncio_guest.samples.pyqt6_app", ("PyQt6",)),
+    "pyside6": Demo("asyncio_guest.samples.pyside6_app", ("PySide6",)),
+    "pygame": Demo("asyncio_guest.samples.pygame_app", ("pygame",)),
+    "wx": Demo("asyncio_guest.samples.wx_app", ("wx",)),
+    "tornado": Demo("asyncio_guest.samples.tornado_app", ("tornado",), needs_display=False),
+    "asyncio": Demo("asyncio_guest.samples.asyncio_app", (), needs_display=False),
+    "win32": Demo("asyncio_guest.samples.win32_app", (), platforms=("win32",)),
+    "webview": Demo("asyncio_guest_webview.sample", ("asyncio_guest_webview",)),
 }
-ALIASES = {"tk": "tkinter", "gtk": "gtk3", "qt": "pyqt6", "wxpython": "wx"}
-#: Demos that open a window and so need a display (pygame unless SDL_VIDEODRIVER says
-#: otherwise: without one SDL silently falls back to an invisible offscreen window).
-NEEDS_DISPLAY = {"tkinter", "gtk3", "gtk4", "pygame", "pyqt5", "pyqt6", "pyside6", "wx", "webview"}
+#: Other spellings accepted by --host ("qt" is resolved to an installed binding).
+ALIASES = {"tk": "tkinter", "gtk": "gtk3", "wxpython": "wx"}
+QT_DEMOS = ("pyside6", "pyqt6", "pyqt5")
+_PLATFORM_NAMES = {"win32": "Windows", "darwin": "macOS", "linux": "Linux"}
 
-USAGE = """usage: python -m asyncio_guest demo [--host NAME] [sample args...]
-       python -m asyncio_guest bench [benchmark args...]
+#: Host or demo name -> the extra that installs its toolkit (None: nothing to pip install).
+EXTRAS = {
+    "tk": None,
+    "tkinter": None,
+    "qt": "qt6",
+    "pyqt5": "qt5",
+    "pyqt6": "qt6",
+    "pyside6": "pyside6",
+    "gtk": "gtk",
+    "gtk3": "gtk",
+    "gtk4": "gtk",
+    "pygame": "pygame",
+    "tornado": "tornado",
+    "wx": "wx",
+    "webview": "webview",
+    "asyncio": None,
+    "win32": None,
+}
 
-hosts: """ + ", ".join(DEMOS)
+
+def install_hint(host: str) -> str:
+    """One line telling the user how to get the toolkit behind ``host``."""
+    extra = EXTRAS.get(host)
+    if host in ("tk", "tkinter"):
+        return (
+            "Tk comes with Python; if your Python lacks it, install your system's package "
+            "(Debian/Ubuntu: sudo apt install python3-tk)"
+        )
+    if extra is None:
+        return "no extra toolkit is needed for this host"
+    hint = f'install it with: pip install "asyncio-guest[{extra}]"'
+    if extra == "gtk":
+        hint += " (builds against the system's GTK and GObject introspection packages)"
+    return hint
 
 
-def _checkout_root() -> Optional[Path]:
-    """The source checkout this package lives in (python/asyncio_guest -> repo root)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent.parent, Path.cwd()):
-        if (candidate / "examples").is_dir() or (candidate / "benchmarks").is_dir():
-            return candidate
-    return None
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _resolve(name: str) -> Optional[str]:
+    name = name.lower()
+    if name == "qt":
+        return next((d for d in QT_DEMOS if all(map(_installed, DEMOS[d].requires))), "pyqt6")
+    name = ALIASES.get(name, name)
+    return name if name in DEMOS else None
 
 
 def _has_display() -> bool:
@@ -53,85 +106,160 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def _run_script(path: Path, argv: list[str]) -> int:
-    sys.argv = [str(path), *argv]
-    sys.path.insert(0, str(path.parent))
-    try:
-        runpy.run_path(str(path), run_name="__main__")
-    except SystemExit as exc:
-        code = exc.code
-        if code is None:
-            return 0
-        if isinstance(code, int):
-            return code
-        print(code, file=sys.stderr)
-        return 1
+def _display_chosen(name: str) -> bool:
+    """The user picked a windowing backend that needs no X server (offscreen, dummy...)."""
+    if name == "pygame":
+        return bool(os.environ.get("SDL_VIDEODRIVER"))
+    if name in QT_DEMOS:
+        return bool(os.environ.get("QT_QPA_PLATFORM"))
+    return False
+
+
+def _exit_code(exc: SystemExit) -> int:
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _platforms(demo: Demo) -> str:
+    return " / ".join(_PLATFORM_NAMES.get(p, p) for p in demo.platforms)
+
+
+def _error(message: str, code: int = 1) -> int:
+    print(f"asyncio_guest: {message}", file=sys.stderr)
+    return code
+
+
+def list_demos() -> int:
+    print("demos (python -m asyncio_guest demo --host NAME):")
+    for name, demo in DEMOS.items():
+        if demo.platforms and sys.platform not in demo.platforms:
+            state = f"{_platforms(demo)} only"
+        elif all(map(_installed, demo.requires)):
+            state = "ready"
+        else:
+            extra = EXTRAS.get(name)
+            state = (
+                f'not installed: pip install "asyncio-guest[{extra}]"'
+                if extra
+                else ("not installed")
+            )
+        print(f"  {name:<9} {state}")
+    print("aliases: tk, gtk (gtk3), qt (the installed Qt binding), wxpython")
     return 0
 
 
-def demo(argv: list[str]) -> int:
-    host = "tkinter"
-    rest: list[str] = []
-    it = iter(argv)
-    for arg in it:
-        if arg == "--host":
-            host = next(it, "")
-        elif arg.startswith("--host="):
-            host = arg.split("=", 1)[1]
-        else:
-            rest.append(arg)
-    host = ALIASES.get(host.lower(), host.lower())
-    if host not in DEMOS:
-        print(f"unknown host {host!r}; choose one of: {', '.join(DEMOS)}", file=sys.stderr)
-        return 2
-    root = _checkout_root()
-    script = root / "examples" / DEMOS[host] if root is not None else None
-    if script is None or not script.is_file():
-        print(
-            f"demo {host!r} needs examples/{DEMOS[host]} from the asyncio-guest source "
-            "checkout; run this from the checkout (not found next to the package or in the "
-            "current directory)",
-            file=sys.stderr,
+def demo(name: str, sample_args: list[str]) -> int:
+    resolved = _resolve(name)
+    if resolved is None:
+        return _error(
+            f"unknown host {name!r}; choose one of: {', '.join(DEMOS)} (see --list)", code=2
         )
-        return 2
-    if host == "pygame" and os.environ.get("SDL_VIDEODRIVER"):
-        pass  # the user chose SDL's video driver explicitly (e.g. dummy, kmsdrm)
-    elif host in ("pyqt5", "pyqt6", "pyside6") and os.environ.get("QT_QPA_PLATFORM"):
-        pass  # likewise Qt's platform plugin (e.g. offscreen)
-    elif host in NEEDS_DISPLAY and not _has_display():
-        print(
-            "no display: run it under a virtual X server, e.g. "
-            f"`xvfb-run -a python -m asyncio_guest demo --host {host}`"
+    sample = DEMOS[resolved]
+    if sample.platforms and sys.platform not in sample.platforms:
+        return _error(f"the {resolved} demo runs on {_platforms(sample)} only")
+    missing = [module for module in sample.requires if not _installed(module)]
+    if missing:
+        return _error(f"the {resolved} demo needs {missing[0]}; {install_hint(resolved)}")
+    if sample.needs_display and not _has_display() and not _display_chosen(resolved):
+        return _error(
+            "no display (DISPLAY and WAYLAND_DISPLAY are unset): run it in a desktop session "
+            f"or under a virtual X server: xvfb-run -a python -m asyncio_guest demo --host "
+            f"{resolved}"
         )
-        return 2
-    return _run_script(script, rest)
+    sys.argv = [sample.module, *sample_args]
+    try:
+        runpy.run_module(sample.module, run_name="__main__", alter_sys=True)
+    except SystemExit as exc:
+        return _exit_code(exc)
+    except ImportError as exc:
+        # A toolkit that is installed but broken (e.g. PyGObject without the GTK typelib).
+        if exc.name is not None and exc.name.split(".")[0] in sample.requires:
+            return _error(f"the {resolved} demo cannot import {exc.name}: {exc}")
+        raise
+    return 0
 
 
-def bench(argv: list[str]) -> int:
+def _checkout_root() -> Optional[Path]:
+    """The source checkout: the package's grandparent (editable install) or the cwd."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent.parent, Path.cwd()):
+        if (candidate / "benchmarks" / "run.py").is_file():
+            return candidate
+    return None
+
+
+def bench(bench_args: list[str]) -> int:
     root = _checkout_root()
-    script = root / "benchmarks" / "run.py" if root is not None else None
-    if script is None or not script.is_file():
-        print(
-            "bench needs benchmarks/run.py from the asyncio-guest source checkout; run this "
-            "from the checkout",
-            file=sys.stderr,
+    if root is None:
+        return _error(
+            "bench is not part of the installed package: it needs benchmarks/run.py from the "
+            "asyncio-guest source checkout; run it there (python -m asyncio_guest bench) or "
+            "from the checkout's directory"
         )
-        return 2
-    return _run_script(script, argv)
+    script = root / "benchmarks" / "run.py"
+    sys.argv = [str(script), *bench_args]
+    sys.path.insert(0, str(script.parent))
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except SystemExit as exc:
+        return _exit_code(exc)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    from asyncio_guest import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="python -m asyncio_guest",
+        allow_abbrev=False,
+        description="asyncio guest mode: run the shipped demos or the benchmarks.",
+    )
+    parser.add_argument("--version", action="version", version=f"asyncio-guest {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo_parser = commands.add_parser(
+        "demo",
+        help="run a sample app with asyncio as a guest of a GUI toolkit",
+        allow_abbrev=False,
+        description="Run a sample app shipped in the package. Other arguments go to the "
+        "sample, e.g. --demo (start a download and open a dialog) and --quit-after SECONDS.",
+    )
+    demo_parser.add_argument(
+        "--host", default="tkinter", metavar="NAME", help="toolkit to host asyncio (default: tk)"
+    )
+    demo_parser.add_argument(
+        "--list", action="store_true", help="list the demos and whether each can run here"
+    )
+    commands.add_parser(
+        "bench",
+        help="run the benchmarks (source checkout only)",
+        description="Run benchmarks/run.py from the source checkout; other arguments go to it.",
+        add_help=False,
+    )
+    return parser
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if not args or args[0] in ("-h", "--help"):
-        print(USAGE)
-        return 0 if args else 2
-    command, rest = args[0], args[1:]
-    if command == "demo":
-        return demo(rest)
-    if command == "bench":
-        return bench(rest)
-    print(f"unknown command {command!r}\n{USAGE}", file=sys.stderr)
-    return 2
+    args = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    if args[:1] == ["bench"]:
+        return bench(args[1:])  # every argument, --help included, belongs to run.py
+    try:
+        options, rest = parser.parse_known_args(args)
+    except SystemExit as exc:
+        return _exit_code(exc)
+    if options.command is None:
+        if rest:
+            return _error(f"unknown arguments: {' '.join(rest)} (see --help)", code=2)
+        parser.print_help()
+        return 2
+    if options.list:
+        return list_demos()
+    return demo(options.host, rest)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ import abc
 import asyncio
 import collections.abc
 import heapq
+import itertools
 import math
 import os
 import selectors
@@ -70,6 +71,21 @@ TIMER_TAIL = 0.001
 #: dialog called directly) before guest ticks start running inside it.
 DEFAULT_NESTED_LOOP_CHECK = 0.05
 
+_INLINE_MESSAGE = (
+    "asyncio_guest: the host's run_sync_soon_* hook called the guest's callback inline; "
+    "run_sync_soon_threadsafe and run_sync_soon_not_threadsafe must queue the callback "
+    "to run later on the host thread, never call it inline "
+    "(e.g. root.after(0, fn) or loop.call_soon(fn), not fn())"
+)
+_WRONG_THREAD_MESSAGE = (
+    "asyncio_guest: a guest tick was called on a thread other than the host thread (did "
+    "run_sync_soon_threadsafe call the callback inline on the I/O worker thread?); the "
+    "hooks must queue the callback to run on the host thread, never call it inline."
+)
+
+#: Numbers the guest runs of this process (named in the links' repr).
+_run_ids = itertools.count(1)
+
 #: Returned by a batch when the loop was stopped.
 _STOPPED = object()
 
@@ -88,13 +104,27 @@ class _Link:
     the worker, while it waits) does. So if the host drops a link without
     running it, which means the host stopped under a live guest, ``__del__``
     sees it and the run is reported as abandoned instead of hanging silently.
+
+    To the host it is a plain callable: it has the ``__name__``,
+    ``__qualname__`` and ``__module__`` a function has (tkinter's ``after``
+    builds a Tcl command name from ``__name__``), and its repr names the run.
     """
 
-    __slots__ = ("_epoch", "_loop")
+    __slots__ = ("_epoch", "_loop", "_run_id")
+
+    __name__ = "asyncio_guest_tick"
 
     def __init__(self, loop: GuestEventLoop, epoch: int) -> None:
         self._loop: Optional[GuestEventLoop] = loop
         self._epoch = epoch
+        self._run_id = loop._guest_run_id
+
+    def __getattr__(self, name: str) -> Any:
+        # A class body cannot hold a plain-string ``__qualname__`` (type() takes
+        # it for the class's own), so it is answered here, like a function's.
+        if name == "__qualname__":
+            return "asyncio_guest_tick"
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __call__(self) -> None:
         loop = self._loop
@@ -109,7 +139,7 @@ class _Link:
             loop._guest_link_dropped(self._epoch)
 
     def __repr__(self) -> str:
-        return f"<asyncio_guest tick link epoch={self._epoch}>"
+        return f"<asyncio_guest tick of guest run {self._run_id}>"
 
 
 class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type]
@@ -123,13 +153,35 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
 
     _selector: _core.Selector
 
-    def __init__(self) -> None:
-        super().__init__(selector=_core.Selector())  # type: ignore[arg-type]
+    def __init__(self, selector: None = None) -> None:
+        # Closed until the parent's __init__ has run: if construction fails
+        # before that, BaseEventLoop.__del__ finds a closed loop and stays quiet.
+        self._closed = True
+        if selector is not None:
+            raise TypeError(
+                f"GuestEventLoop always uses its own poller (asyncio_guest._core.Selector), "
+                f"which its I/O worker and the host's fd watch wait on; got selector={selector!r}. "
+                f"Create it as GuestEventLoop() (selector=None is accepted)."
+            )
+        own_selector = _core.Selector()
+        try:
+            super().__init__(selector=own_selector)  # type: ignore[arg-type]
+        except BaseException:
+            self._closed = True
+            own_selector.close()
+            raise
         # Bumped at the start and end of every guest run; a link carries the
         # epoch it was made in, so a link from a finished run is ignored.
         self._guest_epoch = 0
         self._guest_active = False
         self._guest_in_tick = False
+        # Set while a host hook is being called from this loop's thread: a link
+        # that runs then was called inline by the hook instead of queued.
+        self._guest_posting = False
+        #: The error of a host hook that ran a tick inline (or on the wrong thread).
+        self._guest_hook_misuse: Optional[RuntimeError] = None
+        # Names the run in the links' repr (the host sees them in its queue).
+        self._guest_run_id = 0
         self._guest_threadsafe: Optional[Hook] = None
         self._guest_not_threadsafe: Optional[Hook] = None
         self._guest_on_stop: Optional[Callable[[Optional[BaseException]], None]] = None
@@ -164,9 +216,6 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         #: Called on the host thread when the run must end while the host runs nested
         #: loops inside a guest tick (the run can only finish once they return).
         self.guest_end_nested_loops: Optional[Callable[[], object]] = None
-        #: Tells a nested tick that the run is ending (its main task is done or
-        #: cancelled), so the nested loops must end; set by start_guest_run.
-        self._guest_run_ending: Optional[Callable[[], bool]] = None
         # Ticks inside a tick (see _nested): the frozen iterations, outermost first.
         self._guest_levels: list[Any] = []
         self._guest_nested_error: Optional[BaseException] = None
@@ -268,16 +317,10 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
     ) -> None:
         """Start driving this loop from a host; the first tick is posted, not run."""
         self._check_closed()
-        _collect_abandoned()
         if self.is_running() or self._guest_active:
             raise RuntimeError("This event loop is already running")
+        check_no_active_run()
         thread_id = threading.get_ident()
-        other = _active.get(thread_id)
-        if other is not None:
-            raise RuntimeError(
-                "a guest run is already active on this thread; run several things "
-                "inside one guest run (asyncio.create_task / TaskGroup) instead"
-            )
         host_loop = events._get_running_loop()
         if host_loop is self:
             raise RuntimeError("This event loop is already running")
@@ -307,6 +350,8 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_sniffio_local = getattr(sniffio, "thread_local", None)
         self._selector.set_guest_mode(True)
         self._guest_epoch += 1
+        self._guest_run_id = next(_run_ids)
+        self._guest_hook_misuse = None
         self._guest_active = True
         _active[thread_id] = self
         if self.guest_nested_loop_check > 0:
@@ -314,24 +359,50 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
                 self.guest_nested_loop_check, run_sync_soon_threadsafe, self._guest_probe
             )
         try:
-            run_sync_soon_not_threadsafe(_Link(self, self._guest_epoch))
+            self._guest_post(run_sync_soon_not_threadsafe, _Link(self, self._guest_epoch))
         except BaseException:
             self._guest_end()
             raise
+
+    def _guest_post(self, hook: Callable[..., object], *args: Any) -> Any:
+        """Call a host hook from the host thread, noticing a tick it runs inline."""
+        self._guest_posting = True
+        try:
+            result = hook(*args)
+        finally:
+            self._guest_posting = False
+        misuse = self._guest_hook_misuse
+        if misuse is not None:
+            # The hook may have swallowed the error its inline call raised.
+            raise misuse
+        return result
+
+    def _guest_refuse_tick(self, message: str) -> None:
+        """A host hook ran a tick where it must not: record it and raise it to the hook."""
+        misuse = RuntimeError(message)
+        if self._guest_hook_misuse is None:
+            self._guest_hook_misuse = misuse
+        if threading.get_ident() != self._thread_id:
+            # On the worker thread (its threadsafe hook called the link inline):
+            # no tick may run here, and the host thread cannot be reached, so
+            # the run is abandoned like one whose threadsafe hook failed.
+            self._guest_abandon_off_thread(message)
+        raise misuse
 
     def _guest_tick(self, epoch: int) -> None:
         """One host callback: a batch of loop iterations, then the next link."""
         if epoch != self._guest_epoch or not self._guest_active:
             return  # a link from a run that has ended
+        if threading.get_ident() != self._thread_id:
+            self._guest_refuse_tick(_WRONG_THREAD_MESSAGE)
+        if self._guest_posting:
+            self._guest_refuse_tick(_INLINE_MESSAGE)
         if self._guest_in_tick:
-            # A tick is on the stack: a nested host loop runs this link (see _nested),
-            # unless the host's hook called it inline.
+            # A tick is on the stack and is not posting: the host runs a nested loop
+            # inside a loop iteration, and this link runs in it (see _nested).
             if _nested.run_nested_tick(self, probe=False):
                 return
-            raise RuntimeError(
-                "asyncio_guest: the host ran a guest tick inside another one; "
-                "run_sync_soon_* must queue the callback, never call it inline"
-            )
+            self._guest_refuse_tick(_INLINE_MESSAGE)
         self._guest_remove_wakers()
         self._guest_cancel_wait = None  # the host's watch fired: it is over
         host_loop = self._guest_host_loop
@@ -403,7 +474,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             if self._ready or selector.poll_ready():
                 if clock() < slice_end:
                     continue
-                self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
+                self._guest_post(self._guest_not_threadsafe, _Link(self, epoch))
                 return None
             timeout, deadline = self._guest_next_timeout()
             if timeout is not None and timeout <= TIMER_TAIL:
@@ -413,7 +484,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
                     selector.poll_ready(timeout)
                 if clock() < slice_end:
                     continue
-                self._guest_not_threadsafe(_Link(self, epoch))  # type: ignore[misc]
+                self._guest_post(self._guest_not_threadsafe, _Link(self, epoch))
                 return None
             # The inline window: for `inline` seconds after the last I/O event,
             # more is likely on its way (a request/response peer), so wait for
@@ -435,7 +506,8 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
                 selector.park_watchdog()  # idle: nothing can be stuck until the next tick
                 # Ask the host's (millisecond) timer to fire up to TIMER_TAIL
                 # early; the tick then waits out the rest precisely, above.
-                self._guest_cancel_wait = wait_readable(
+                self._guest_cancel_wait = self._guest_post(
+                    wait_readable,
                     self._guest_poller_fd,
                     None if timeout is None else timeout - TIMER_TAIL,
                     _Link(self, epoch),
@@ -497,6 +569,68 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_host_loop = None
         self._set_coroutine_origin_tracking(False)
 
+    def _guest_move_to_host(
+        self,
+        run_sync_soon_threadsafe: Hook,
+        run_sync_soon_not_threadsafe: Hook,
+        on_stop: Callable[[Optional[BaseException]], None],
+        wait_readable: Optional[WaitReadable],
+    ) -> None:
+        """Drive the live run from another host on this thread from now on.
+
+        For a host loop that ended under a live guest. Links the old host still
+        holds become stale: they never run, and dropping them is no abandonment.
+        """
+        if not self._guest_active:
+            raise RuntimeError("no guest run is active on this loop")
+        if threading.get_ident() != self._thread_id:
+            raise RuntimeError("a guest run can only move to a host on its own thread")
+        if self._guest_in_tick:
+            raise RuntimeError("a guest run cannot move to another host from inside a tick")
+        self._guest_epoch += 1
+        self._guest_remove_wakers()
+        cancel_wait, self._guest_cancel_wait = self._guest_cancel_wait, None
+        if cancel_wait is not None:
+            try:
+                cancel_wait()
+            except Exception:
+                # The old host is gone and may not survive being asked; all its
+                # watch can still do is run a link that is now stale.
+                pass
+        if self._selector.worker_waiting and not self._selector.disarm():
+            warnings.warn(
+                RuntimeWarning("asyncio_guest: the I/O worker did not return within 5 s"),
+                stacklevel=2,
+            )
+        self._guest_threadsafe = run_sync_soon_threadsafe
+        self._guest_not_threadsafe = run_sync_soon_not_threadsafe
+        self._guest_on_stop = on_stop
+        self._guest_wait_readable = None
+        if wait_readable is not None:
+            try:
+                self._guest_poller_fd = self._selector.fileno()
+            except NotImplementedError:
+                pass
+            else:
+                self._guest_wait_readable = wait_readable
+        if self.guest_nested_loop_check > 0:
+            self._selector.set_watchdog(
+                self.guest_nested_loop_check, run_sync_soon_threadsafe, self._guest_probe
+            )
+        if self._guest_host_loop is not None:
+            # The asyncio host loop has ended: the new host is not asyncio, so
+            # the guest is the running loop for the rest of the run.
+            self._guest_host_loop = None
+            self._guest_old_agen_hooks = sys.get_asyncgen_hooks()
+            sys.set_asyncgen_hooks(
+                firstiter=self._asyncgen_firstiter_hook, finalizer=self._asyncgen_finalizer_hook
+            )
+            events._set_running_loop(self)
+        try:
+            self._guest_post(run_sync_soon_not_threadsafe, _Link(self, self._guest_epoch))
+        except BaseException as exc:
+            self._guest_finish(exc)  # the outcome carries it
+
     def _guest_probe(self) -> None:
         """Posted by the worker's watchdog when an iteration stopped progressing.
 
@@ -504,11 +638,11 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         its loop from *inside* guest code (a nested host loop): it becomes the first
         tick that runs inside it (see _nested).
         """
-        if (
-            self._guest_active
-            and self._guest_in_tick
-            and threading.get_ident() == self._thread_id
-        ):
+        if threading.get_ident() != self._thread_id:
+            # The threadsafe hook called the probe inline on the worker thread:
+            # there is no host stack here, and nothing to do.
+            return
+        if self._guest_active and self._guest_in_tick:
             _nested.run_nested_tick(self, probe=True)
 
     def _guest_request_end_of_nested_loops(self) -> None:
@@ -543,11 +677,25 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
             if on_stop is not None:
                 on_stop(GuestRunAbandoned("the host dropped a pending guest tick"))
         else:
-            # The host-thread state (running loop, signal handlers, the
-            # one-run-per-thread slot) can only be reset on the host thread.
-            self._guest_abandoned_off_thread = True
-            self._guest_epoch += 1
-            _abandoned_elsewhere.append(self)
+            self._guest_abandon_off_thread(None)
+
+    def _guest_abandon_off_thread(self, message: Optional[str]) -> None:
+        """The chain broke on the worker thread; finish on the host thread later."""
+        if message is not None:
+            warnings.warn(
+                RuntimeWarning(
+                    "asyncio guest run got abandoned: " + message + " No tick can reach "
+                    "the host any more; the run's state on the host thread is cleaned up "
+                    "the next time asyncio_guest is used there. Pending guest tasks "
+                    "were dropped."
+                ),
+                stacklevel=1,
+            )
+        # The host-thread state (running loop, signal handlers, the
+        # one-run-per-thread slot) can only be reset on the host thread.
+        self._guest_abandoned_off_thread = True
+        self._guest_epoch += 1
+        _abandoned_elsewhere.append(self)
 
     def abandon_guest_run(self) -> None:
         """End the current guest run now, because its host stopped for good.
@@ -611,6 +759,16 @@ def _forget_runs_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_runs_after_fork)
+
+
+def check_no_active_run() -> None:
+    """Refuse a second guest run on this thread (after collecting abandoned ones)."""
+    _collect_abandoned()
+    if threading.get_ident() in _active:
+        raise RuntimeError(
+            "a guest run is already active on this thread; run several things inside "
+            "one guest run (asyncio.create_task / TaskGroup) instead"
+        )
 
 
 def _collect_abandoned() -> None:

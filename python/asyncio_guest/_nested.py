@@ -167,9 +167,6 @@ def run_nested_tick(loop: GuestEventLoop, probe: bool) -> bool:
         loop._current_handle = current_handle  # type: ignore[attr-defined]
         _resume_current_task(loop, task)
     if next_step is None:
-        ending = loop._guest_run_ending
-        if ending is not None and ending():
-            loop._guest_request_end_of_nested_loops()
         return True
     # The chain ends here: the loop stopped, or the tick failed. The run can only be
     # finished by the outermost tick, once the host's nested loops return.

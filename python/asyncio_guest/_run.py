@@ -35,6 +35,7 @@ from asyncio_guest._loop import (
     GuestRunAbandoned,
     Hook,
     WaitReadable,
+    check_no_active_run,
 )
 
 T = TypeVar("T")
@@ -82,6 +83,43 @@ def _make_coroutine(async_fn: Callable[..., Awaitable[Any]], args: tuple[Any, ..
     return coro
 
 
+class _MainTask(asyncio.Task):  # type: ignore[type-arg]
+    """The run's main task; it knows whether a cancellation is pending.
+
+    ``Task.cancelling()`` exists only from 3.11, and a task that already
+    received its cancellation (now awaiting in its ``finally``) shows no trace
+    of it on older versions. Ending a run must cancel the main task at most
+    once, or its cleanup would be interrupted.
+    """
+
+    _guest_run: _GuestRun
+    _guest_cancel_requests = 0
+
+    def cancel(self, *args: Any, **kwargs: Any) -> bool:
+        cancelled: bool = super().cancel(*args, **kwargs)
+        if cancelled:
+            self._guest_cancel_requests += 1
+        return cancelled
+
+    if hasattr(asyncio.Task, "uncancel"):
+
+        def uncancel(self) -> int:
+            if self._guest_cancel_requests > 0:
+                self._guest_cancel_requests -= 1
+            return super().uncancel()  # type: ignore[no-any-return,misc]
+
+    def cancel_once(self) -> None:
+        """Cancel unless done or a cancellation is already pending.
+
+        This is how a run is ended (a window closed): a task blocked in a host loop
+        nested in a tick (a modal dialog called directly) could not finish until that
+        loop returns, so the host is asked to end those loops too.
+        """
+        if not self.done() and self._guest_cancel_requests == 0:
+            self.cancel()
+        self._guest_run.loop._guest_request_end_of_nested_loops()
+
+
 class _GuestRun:
     """Bookkeeping of one run: the main task, signals, the done callback."""
 
@@ -93,7 +131,9 @@ class _GuestRun:
     ) -> None:
         self.loop = loop
         self.done_callback = done_callback
-        self.main_task: Optional[asyncio.Task[Any]] = None
+        self.main_task: Optional[_MainTask] = None
+        #: Set once the run has ended (what done_callback got, or an abandonment).
+        self.outcome: Optional[outcome.Outcome] = None
         self.interrupts = 0
         self.tick_error: Optional[BaseException] = None
         self._on_main_thread = threading.current_thread() is threading.main_thread()
@@ -161,14 +201,6 @@ class _GuestRun:
         # only be cancelled and awaited once that loop returns.
         self.loop._guest_request_end_of_nested_loops()
 
-    def main_cancel_requested(self) -> bool:
-        """Whether the run is ending: the main task is done or asked to cancel."""
-        task = self.main_task
-        if task is None or task.done() or task._must_cancel:  # type: ignore[attr-defined]
-            return True
-        cancelling = getattr(task, "cancelling", None)  # 3.11+
-        return cancelling is not None and bool(cancelling())
-
     async def _teardown(self) -> None:
         loop = self.loop
         try:
@@ -209,8 +241,13 @@ class _GuestRun:
         if isinstance(tick_error, GuestRunAbandoned):
             # The host is gone: there is nobody to call back. The loop already
             # warned with a RuntimeWarning.
+            self.outcome = outcome.Error(tick_error)
             return
-        self.done_callback(self._outcome(tick_error))
+        self.outcome = self._outcome(tick_error)
+        # An exception from done_callback propagates to the host out of the
+        # host callback that ran this last tick: the run is already fully torn
+        # down, so the thread can host a new run.
+        self.done_callback(self.outcome)
 
     def _outcome(self, tick_error: Optional[BaseException]) -> outcome.Outcome:
         task = self.main_task
@@ -298,14 +335,7 @@ def start_guest_run(
         _check_callable(end_nested_loops, "end_nested_loops")
     _check_duration(time_slice, "time_slice")
     _check_duration(inline_wait, "inline_wait")
-    from asyncio_guest._loop import _active, _collect_abandoned
-
-    _collect_abandoned()
-    if threading.get_ident() in _active:
-        raise RuntimeError(
-            "a guest run is already active on this thread; run several things inside "
-            "one guest run (asyncio.create_task / TaskGroup) instead"
-        )
+    check_no_active_run()
     coro = _make_coroutine(async_fn, args)
     loop = GuestEventLoop()
     run = _GuestRun(loop, done_callback, host_uses_signal_set_wakeup_fd)
@@ -315,8 +345,8 @@ def start_guest_run(
         loop.guest_time_slice = float(time_slice)
         loop.guest_inline_wait = float(inline_wait)
         loop.guest_end_nested_loops = end_nested_loops
-        loop._guest_run_ending = run.main_cancel_requested
-        task = loop.create_task(coro)
+        task = _MainTask(coro, loop=loop)
+        task._guest_run = run
         run.main_task = task
         task.add_done_callback(run.on_main_done)
         run.install_signal_handling()
@@ -336,6 +366,58 @@ def start_guest_run(
             loop.close()
         raise
     return task
+
+
+def finish_run_here(task: asyncio.Task[Any]) -> outcome.Outcome:
+    """Finish a guest run on the built-in host, after its own host loop has ended.
+
+    ``task`` is the main task :func:`start_guest_run` returned. Call this on the
+    run's host thread once the host loop has returned while the run is still
+    live (a window was closed, the toolkit quit). The run moves to a
+    :class:`~asyncio_guest.hosts.builtin.QueueHost` on this thread: whatever
+    the dead host still holds is dropped, never run, and is not reported as an
+    abandonment. The main task is cancelled unless it is done or a cancellation
+    is already pending (its cleanup is never interrupted twice), and the run
+    goes on until it is fully torn down: other tasks cancelled and awaited,
+    async generators and the default executor shut down, the loop closed and
+    its worker joined. ``done_callback`` is called once, as usual, and the
+    same outcome is returned. If the run has already finished, its outcome is
+    returned and nothing else happens.
+    """
+    run = getattr(task, "_guest_run", None)
+    if not isinstance(task, _MainTask) or not isinstance(run, _GuestRun):
+        raise TypeError(
+            f"finish_run_here() needs the main task returned by start_guest_run(), got {task!r}"
+        )
+    loop = run.loop
+    if run.outcome is None and loop._guest_abandoned_off_thread:
+        check_no_active_run()  # ends it here, on its host thread, as abandoned
+    if run.outcome is not None:
+        return run.outcome
+    from asyncio_guest.hosts.builtin import QueueHost
+
+    host = QueueHost()
+
+    def on_stop(tick_error: Optional[BaseException]) -> None:
+        host.stop()
+        run.on_loop_stopped(tick_error)
+
+    loop._guest_move_to_host(
+        host.run_sync_soon_threadsafe,
+        host.run_sync_soon_not_threadsafe,
+        on_stop,
+        host.wait_readable,
+    )
+    task.cancel_once()
+    try:
+        host.mainloop()
+    finally:
+        if run.outcome is None:
+            # The built-in host itself was interrupted (KeyboardInterrupt): end
+            # the run here, so the thread stays usable.
+            loop.abandon_guest_run()
+    assert run.outcome is not None
+    return run.outcome
 
 
 async def modal(fn: Callable[..., T], *args: Any) -> T:

@@ -3,7 +3,7 @@
 The conformance runner uses :class:`TkGuestEventLoop` as "the loop" for
 ``test_events``, ``test_tasks``, ``test_streams`` and ``test_subprocess``:
 every ``run_forever``/``run_until_complete`` the suite makes starts a guest
-run of this very loop on :class:`asyncio_guest.hosts.tkinter.TkHost` and
+run of this very loop on :class:`asyncio_guest.hosts.tk.TkHost` and
 enters ``root.mainloop()``; the guest's ticks are Tk idle callbacks and the
 worker posts the next tick with a cross-thread ``root.call``.
 
@@ -22,7 +22,7 @@ import tkinter
 from typing import Optional
 
 from asyncio_guest import GuestEventLoop
-from asyncio_guest.hosts.tkinter import TkHost
+from asyncio_guest.hosts.tk import TkHost
 
 _root: Optional[tkinter.Tk] = None
 

@@ -300,18 +300,24 @@ def test_threadsafe_hook_failing_on_the_worker_is_reported_and_cleaned_up() -> N
 
 def test_host_stopping_mid_run_leaves_the_thread_usable() -> None:
     """run_on_host: the host loop returns while the worker waits (no timer due for
-    an hour): the run is torn down on the spot, so the thread can host again."""
+    an hour): the run is cancelled and torn down on the built-in host before
+    run_on_host returns (a quit, so it returns None), and the thread can host again."""
     from asyncio_guest.hosts import run_on_host
     from asyncio_guest.hosts.builtin import QueueHost
 
-    host = QueueHost()
+    host = QueueHost(thread_free=False)
+    cleaned: list[str] = []
 
     async def main() -> None:
         asyncio.get_running_loop().call_later(0.02, host.stop)
-        await asyncio.sleep(3600)
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await asyncio.sleep(0)
+            cleaned.append("finally")
 
-    with pytest.raises(RuntimeError, match="host loop returned before the guest run finished"):
-        run_on_host(host, main)
+    assert run_on_host(host, main) is None
+    assert cleaned == ["finally"]
     assert asyncio._get_running_loop() is None
     assert run_on_host(QueueHost(), asyncio.sleep, 0.01, "second run") == "second run"
     assert asyncio_guest.run(asyncio.sleep(0, "asyncio.run-style")) == "asyncio.run-style"

@@ -7,7 +7,7 @@ child interpreter (the test file run as a script) and checks the JSON the child 
 Child side: a test file builds a :class:`Driver` for its toolkit (how to make the sample
 window, click its buttons, close it, run a host timer and run a guest on the host) and calls
 :func:`child_main`, which runs every scenario below and prints one JSON line.  Scenarios
-use the real sample windows from ``examples/`` and real sockets (the sample's local HTTP
+use the real sample windows from ``asyncio_guest.samples`` and real sockets (the sample's local HTTP
 server).  A watchdog (faulthandler) kills a hung child with its stacks dumped.
 
 Parent side: :func:`run_child` runs the child with a display (starting Xvfb when there is
@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
 
 # Sample sizes for tests: a quick download, and a slow one that is surely still running when
 # Cancel is clicked.
@@ -59,7 +58,7 @@ class Driver:
     extra_scenarios: dict[str, Callable[[Driver], dict[str, Any]]] = {}
 
     def make_app(self, **controller_kwargs: Any) -> Any:
-        """A sample window (``examples/<host>_app.py``) with a ``controller`` and ``close()``."""
+        """A sample window (``samples.<host>_app``) with a ``controller`` and ``close()``."""
         raise NotImplementedError
 
     def click(self, app: Any, which: str) -> None:
@@ -268,7 +267,6 @@ def child_main(driver: Driver, scenarios: Optional[list[str]] = None) -> None:
     import faulthandler
 
     faulthandler.dump_traceback_later(90, exit=True)
-    sys.path.insert(0, str(EXAMPLES))
     results: dict[str, Any] = {"host": driver.name}
     table = {**SCENARIOS, **driver.extra_scenarios}
     names = scenarios or list(table)

@@ -1,6 +1,6 @@
 """asyncio loop as host: guest asyncio beside a host asyncio loop on one thread.
 
-The child (this file as a script) drives ``examples/asyncio_app.py``, a terminal app whose
+The child (this file as a script) drives ``asyncio_guest.samples.asyncio_app``, a terminal app whose
 host loop reads keys; "clicks" are its key handler (what a key press calls) and its "dialog"
 is an awaited prompt (an asyncio host has no nested loop for ``modal()``).  The host timer is
 a ``call_later`` chain on the host loop.  Also checks that the host's running loop is
@@ -39,7 +39,7 @@ def test_asyncio_host(scenario: str) -> None:
 
 def test_running_loop_swapped_per_tick() -> None:
     """Inside the guest the running loop is the guest; host code sees the host loop."""
-    from asyncio_guest.hosts import asyncio as aio_host
+    from asyncio_guest.hosts import asyncio_host as aio_host
 
     seen: dict[str, Any] = {}
 
@@ -61,7 +61,7 @@ def test_running_loop_swapped_per_tick() -> None:
 
 
 def test_cancelling_the_host_task_cancels_the_guest() -> None:
-    from asyncio_guest.hosts import asyncio as aio_host
+    from asyncio_guest.hosts import asyncio_host as aio_host
 
     state: dict[str, bool] = {}
 
@@ -84,7 +84,7 @@ def test_cancelling_the_host_task_cancels_the_guest() -> None:
 
 
 def test_run_returns_the_result_and_raises_the_error() -> None:
-    from asyncio_guest.hosts import asyncio as aio_host
+    from asyncio_guest.hosts import asyncio_host as aio_host
 
     async def ok(x: int) -> int:
         await asyncio.sleep(0)
@@ -138,9 +138,8 @@ def terminal_driver_base() -> Any:
 
 
 def _driver() -> Any:
-    import asyncio_app
-
-    from asyncio_guest.hosts.asyncio import AsyncioHost, run_as_guest
+    from asyncio_guest.hosts.asyncio_host import AsyncioHost, run_as_guest
+    from asyncio_guest.samples import asyncio_app
 
     class AsyncioDriver(terminal_driver_base()):  # type: ignore[misc]
         name = "asyncio"
@@ -168,7 +167,6 @@ def _driver() -> Any:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent))
-    sys.path.insert(0, str(HERE.parents[2] / "examples"))
     from conftest import child_main
 
     child_main(_driver(), sys.argv[1:] or None)

@@ -40,8 +40,8 @@ def _no_display_env() -> dict[str, str]:
 def test_demo_without_display_says_how_to_get_one(host: str | None) -> None:
     args = ["demo"] + (["--host", host] if host else [])
     proc = _run(args, _no_display_env())
-    assert proc.returncode == 2, proc
-    lines = proc.stdout.strip().splitlines()
+    assert proc.returncode == 1, proc
+    lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "xvfb-run" in lines[0], proc
 
 

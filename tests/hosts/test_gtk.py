@@ -10,6 +10,7 @@ close button.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -54,7 +55,7 @@ def _driver(version: str) -> Any:
 
     from asyncio_guest.hosts import gtk as gtk_host
 
-    sample = __import__(f"gtk{version}_app")
+    sample = importlib.import_module(f"asyncio_guest.samples.gtk{version}_app")
     from conftest import Driver
 
     def iterate() -> None:
@@ -112,7 +113,6 @@ def _driver(version: str) -> Any:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent))
-    sys.path.insert(0, str(HERE.parents[2] / "examples"))
     from conftest import child_main
 
     child_main(_driver(sys.argv[1]), sys.argv[2:] or None)

@@ -76,7 +76,7 @@ def test_full_event_queue_loses_no_tick(flavour: str) -> None:
 
 @pytest.mark.parametrize("flavour", ["ce", "classic"])
 def test_run_helper_blocking_wait(flavour: str) -> None:
-    """hosts.pygame.run() with no fps: the loop blocks in SDL_WaitEvent and is woken by posts."""
+    """pygame_host.run() with no fps: the loop blocks in SDL_WaitEvent and is woken by posts."""
     from conftest import check_common
 
     data = check_common(_results(flavour), "run_helper")
@@ -104,10 +104,10 @@ def _driver(flavour: str) -> Any:
     pygame.display.init()
     pygame.font.init()
 
-    import pygame_app
     from conftest import FAST, Driver
 
     from asyncio_guest.hosts._base import run_on_host
+    from asyncio_guest.samples import pygame_app
 
     def full_queue(d: Driver) -> dict[str, Any]:
         app = d.make_app(**FAST)
@@ -141,10 +141,10 @@ def _driver(flavour: str) -> Any:
         return out
 
     def run_helper(d: Driver) -> dict[str, Any]:
-        from asyncio_guest.hosts import pygame as pygame_host
+        from asyncio_guest.hosts import pygame_host
 
         async def main() -> int:
-            import _sample_common as common
+            from asyncio_guest.samples import _common as common
 
             async with await common.start_server(**FAST) as server:
                 await asyncio.sleep(0.1)  # a pure timer wait: only the worker can wake us
@@ -225,7 +225,6 @@ def _driver(flavour: str) -> Any:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent))
-    sys.path.insert(0, str(HERE.parents[2] / "examples"))
     from conftest import child_main
 
     child_main(_driver(sys.argv[1]), sys.argv[2:] or None)

@@ -3,7 +3,7 @@
 Two Qt bindings cannot share a process (PyQt6 and PySide6 each bundle their own Qt 6 build,
 PyQt5 brings Qt 5), so every scenario runs in a fresh child interpreter: this file, run as a
 script (``python test_qt.py BINDING SCENARIO``), drives the sample window of
-``examples/_qt_sample.py`` or a bare guest, and prints one JSON line of measurements that the
+``asyncio_guest.samples._qt`` or a bare guest, and prints one JSON line of measurements that the
 pytest side checks.  Each child is bounded by a watchdog timer inside it and a subprocess
 timeout outside.
 """
@@ -50,10 +50,8 @@ def _child(binding: str, scenario: str, mode: str = "thread_free") -> dict[str, 
 
     # A hung child dumps its stacks and dies instead of stalling the suite.
     faulthandler.dump_traceback_later(40, exit=True)
-    sys.path.insert(0, str(ROOT / "examples"))
-    import _qt_sample
-
     from asyncio_guest.hosts import qt as qt_host
+    from asyncio_guest.samples import _qt as _qt_sample
 
     if mode == "worker":
         # Every run in this child (the sample's too) waits for I/O on the core's worker

@@ -1,7 +1,7 @@
 """tkinter host under Xvfb: real Tk, real sockets, the real sample window.
 
 Run by pytest, this file starts itself as a child (``python test_tkinter.py``) that drives
-``examples/tkinter_app.py`` through the scenarios of ``conftest.py``; see there.  Clicks are
+the Tk sample through the scenarios of ``conftest.py``; see there.  Clicks are
 ``ttk.Button.invoke()`` (what a mouse click on the button runs, including its state check),
 window close is the window manager's ``WM_DELETE_WINDOW`` protocol handler.
 """
@@ -42,7 +42,7 @@ def test_tk_posting_rules(results: dict[str, Any]) -> None:
 
 
 def test_bad_root_is_rejected() -> None:
-    from asyncio_guest.hosts.tkinter import TkHost
+    from asyncio_guest.hosts.tk import TkHost
 
     with pytest.raises(TypeError):
         TkHost(root="not a Tk")  # type: ignore[arg-type]
@@ -54,10 +54,10 @@ def test_bad_root_is_rejected() -> None:
 def _driver() -> Any:
     import tkinter
 
-    import tkinter_app
     from conftest import Driver
 
-    from asyncio_guest.hosts import tkinter as tk_host
+    from asyncio_guest.hosts import tk as tk_host
+    from asyncio_guest.samples import tkinter_app
 
     def posting_rules(d: Driver) -> dict[str, Any]:
         import threading
@@ -156,7 +156,6 @@ def _driver() -> Any:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent))
-    sys.path.insert(0, str(HERE.parents[2] / "examples"))
     from conftest import child_main
 
     child_main(_driver(), sys.argv[1:] or None)

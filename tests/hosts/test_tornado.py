@@ -1,4 +1,4 @@
-"""Tornado host: guest asyncio beside a Tornado IOLoop, driving ``examples/tornado_app.py``.
+"""Tornado host: guest asyncio beside a Tornado IOLoop, driving the Tornado sample.
 
 The child (this file as a script) clicks the sample's web UI buttons with real HTTP POSTs to
 the Tornado server (sent from the guest with asyncio streams), so every click crosses the
@@ -37,7 +37,7 @@ def test_tornado_host(scenario: str) -> None:
 
 
 def test_run_helper() -> None:
-    from asyncio_guest.hosts import tornado as tornado_host
+    from asyncio_guest.hosts import tornado_host
 
     async def guest(x: int) -> int:
         await asyncio.sleep(0.01)
@@ -71,11 +71,11 @@ async def _http_post(url: str, body: bytes = b"") -> int:
 
 
 def _driver() -> Any:
-    import tornado_app
     from test_asyncio import terminal_driver_base
 
-    from asyncio_guest.hosts.asyncio import run_as_guest
-    from asyncio_guest.hosts.tornado import TornadoHost
+    from asyncio_guest.hosts.asyncio_host import run_as_guest
+    from asyncio_guest.hosts.tornado_host import TornadoHost
+    from asyncio_guest.samples import tornado_app
 
     actions = {"download": "download", "cancel": "cancel", "dialog": "dialog"}
 
@@ -131,7 +131,6 @@ def _driver() -> Any:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(HERE.parent))
-    sys.path.insert(0, str(HERE.parents[2] / "examples"))
     from conftest import child_main
 
     child_main(_driver(), sys.argv[1:] or None)

@@ -56,7 +56,7 @@ CHILD = textwrap.dedent(
 
     # `before` is taken once the toolkit is up (its X connection is not ours to count).
     if HOST == "tkinter":
-        from asyncio_guest.hosts import tkinter as mod
+        from asyncio_guest.hosts import tk as mod
         import tkinter
         root = tkinter.Tk()
         host = mod.TkHost(root, thread_free=THREAD_FREE)
@@ -79,14 +79,14 @@ CHILD = textwrap.dedent(
         before = counts()
         result = mod.run(guest, poke, host=host)
     elif HOST == "asyncio":
-        from asyncio_guest.hosts import asyncio as mod
+        from asyncio_guest.hosts import asyncio_host as mod
         host = mod.AsyncioHost(thread_free=THREAD_FREE)
         poke = lambda fn: host.loop.call_later(0.03, fn)
         before = counts()
         result = host.loop.run_until_complete(mod.run_as_guest(guest, poke, host=host))
     elif HOST == "tornado":
-        from asyncio_guest.hosts import tornado as mod
-        from asyncio_guest.hosts.asyncio import run_as_guest
+        from asyncio_guest.hosts import tornado_host as mod
+        from asyncio_guest.hosts.asyncio_host import run_as_guest
         host = mod.TornadoHost(thread_free=THREAD_FREE)
         poke = lambda fn: host.io_loop.call_later(0.03, fn)
         before = counts()

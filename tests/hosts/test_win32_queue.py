@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 from collections import deque
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Optional
 
@@ -29,10 +28,7 @@ import pytest
 from asyncio_guest.hosts import _win32_api as api
 from asyncio_guest.hosts import win32
 from asyncio_guest.hosts._base import run_on_host
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-
-import _sample_common as common
+from asyncio_guest.samples import _common as common
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -132,7 +128,11 @@ class FakeUser32:
             self.cond.notify_all()
 
     def GetQueueStatus(self, flags: int) -> int:
-        return (self.input_pending & flags) << 16
+        # QS_TIMER: a timer of this thread has expired (its WM_TIMER is due).
+        now = time.monotonic()
+        with self.cond:
+            due = api.QS_TIMER if any(at <= now for _, at in self.timers.values()) else 0
+        return ((self.input_pending | due) & flags) << 16
 
     def SetTimer(self, hwnd: int, ident: int, ms: int, proc: Any) -> int:
         self._owner_only("SetTimer")
@@ -371,31 +371,94 @@ def test_failed_post_loses_nothing_retry_timer_drains() -> None:
     start = time.monotonic()
     host.run_sync_soon_threadsafe(lambda: ran.append(time.monotonic() - start))
     assert host.post_failures == 1 and not user32.queue  # the message never made it
-    host.run_sync_soon_threadsafe(host.stop)  # the next post works again, no stuck flag
-    assert user32.posts == 2 and len(user32.queue) == 1
+    # On the GUI thread the failure armed the one-shot retry timer: it is the wake-up now.
+    assert (host.hwnd, win32.RETRY_TIMER_ID) in user32.timers
+    host.run_sync_soon_threadsafe(host.stop)  # rides on the same timer, no new post
+    assert user32.posts == 1
     host.mainloop()
     assert len(ran) == 1
+    assert (host.hwnd, win32.RETRY_TIMER_ID) not in user32.timers  # one-shot
     host.close()
 
 
-def test_failed_post_from_another_thread_is_retried_by_timer() -> None:
+def test_failed_post_from_another_thread_is_retried_by_that_thread() -> None:
     host, user32 = make_host()
-    user32.fail_next = 1
+    user32.fail_next = 3
     done = threading.Event()
 
     def from_worker() -> None:
         host.run_sync_soon_threadsafe(lambda: (done.set(), host.stop()))
 
     t = threading.Thread(target=from_worker)
-    start = time.monotonic()
     t.start()
-    t.join()
-    assert host.post_failures == 1
-    host.mainloop()  # only the retry timer can find the callable
-    elapsed = time.monotonic() - start
+    t.join(10)
+    assert not t.is_alive()
+    assert host.post_failures == 3 and len(user32.queue) == 1  # the 4th try got through
+    host.mainloop()
     assert done.is_set()
-    assert elapsed < 5 * win32.RETRY_MS / 1000 + 0.5
-    assert (api.WM_TIMER in user32.dispatched) and not user32.violations
+    assert not user32.timers and not user32.violations  # no timer from another thread
+    host.close()
+
+
+def test_idle_host_arms_no_timer() -> None:
+    """Zero idle wakeups: no periodic timer runs while nothing failed."""
+    host, user32 = make_host()
+    seen: list[dict[Any, Any]] = []
+
+    def look() -> None:
+        seen.append(dict(user32.timers))
+        host.stop()
+
+    host.run_sync_soon_threadsafe(look)
+    host.mainloop()
+    assert seen == [{}]
+    host.close()
+
+
+def test_app_timers_fire_while_the_guest_spins() -> None:
+    """QS_TIMER: a guest that always has its next tick posted still lets WM_TIMER through."""
+    host, user32 = make_host()
+    app_timer = 77
+    fired: list[float] = []
+    spins = [0]
+    orig_proc = user32.windows[host.hwnd]
+
+    def proc(hwnd: int, msg: int, wparam: int, lparam: int) -> int:
+        if msg == api.WM_TIMER and wparam == app_timer:
+            fired.append(time.monotonic())
+            return 0
+        return int(orig_proc(hwnd, msg, wparam, lparam))
+
+    user32.windows[host.hwnd] = proc
+
+    def spin() -> None:
+        spins[0] += 1
+        if len(fired) >= 5 or spins[0] >= 20_000:  # bounded: a starved timer fails, not hangs
+            host.stop()
+        else:
+            host.run_sync_soon_not_threadsafe(spin)
+
+    user32.owner = threading.get_ident()
+    user32.SetTimer(host.hwnd, app_timer, 10, None)
+    host.run_sync_soon_threadsafe(spin)
+    host.mainloop()  # the fake queue fails the test after 20 s without a message
+    assert len(fired) >= 5 and spins[0] > 5, (len(fired), spins[0])
+    host.close()
+
+
+def test_keyboard_interrupt_in_the_window_procedure_ends_the_loop() -> None:
+    """A KeyboardInterrupt raised anywhere in the window procedure (here: DefWindowProcW)
+    is re-raised from mainloop(), not swallowed by ctypes."""
+    host, user32 = make_host()
+
+    def interrupted(*args: Any) -> int:
+        raise KeyboardInterrupt
+
+    user32.DefWindowProcW = interrupted  # type: ignore[method-assign]
+    user32.owner = threading.get_ident()
+    user32.PostMessageW(host.hwnd, 0x0400 + 5, 0, 0)  # some message we do not handle
+    with pytest.raises(KeyboardInterrupt):
+        host.mainloop()
     host.close()
 
 
@@ -447,7 +510,7 @@ def test_stop_then_close_drops_queued_callables() -> None:
     ran: list[int] = []
     host.run_sync_soon_threadsafe(host.stop)
     host.mainloop()  # ends on WM_QUIT
-    assert (host.hwnd, win32.RETRY_TIMER_ID) not in user32.timers  # killed on the way out
+    assert not user32.timers  # nothing failed, so no timer
     host.run_sync_soon_threadsafe(lambda: ran.append(1))
     host.close()  # never runs after the host is gone: the window and its messages are gone
     assert not user32.queue and ran == []
@@ -534,10 +597,9 @@ def test_guest_keeps_running_inside_a_modal_loop() -> None:
 
 
 def test_win32_sample_window_logic_with_fake_dlls() -> None:
-    """examples/win32_app.py: download, Cancel, MessageBox while counting, close (fake DLLs)."""
-    import win32_app
-
+    """The Win32 sample: download, Cancel, MessageBox while counting, close (fake DLLs)."""
     from asyncio_guest.hosts import win32 as win32_host
+    from asyncio_guest.samples import win32_app
 
     fds, threads = _fds(), _threads()
     user32 = FakeUser32()

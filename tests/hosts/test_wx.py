@@ -4,7 +4,7 @@ wxPython comes from Debian's ``python3-wxgtk4.0`` (built for Python 3.11; see
 scripts/install-hosts-b.sh), so these tests skip, with that reason, where ``wx`` does not
 import.  One ``wx.App`` per process, so every scenario runs in a fresh child interpreter:
 this file run as a script (``python test_wx.py SCENARIO``) drives the sample window of
-``examples/wx_app.py`` or a bare guest and prints one JSON line the pytest side checks.
+``asyncio_guest.samples.wx_app`` or a bare guest and prints one JSON line the pytest side checks.
 The X server is a private Xvfb with ``-noreset`` (see :func:`private_xvfb`).
 """
 
@@ -69,13 +69,12 @@ def _child(scenario: str) -> dict[str, Any]:
     import time
 
     faulthandler.dump_traceback_later(40, exit=True)
-    sys.path.insert(0, str(ROOT / "examples"))
     import wx
-    import wx_app
 
-    from asyncio_guest.hosts import wx as wx_host
+    from asyncio_guest.hosts import wx_host
+    from asyncio_guest.samples import wx_app
 
-    # clearSigInt=False: wx.App() would otherwise reset SIGINT to SIG_DFL (see hosts.wx.run).
+    # clearSigInt=False: wx.App() would otherwise reset SIGINT to SIG_DFL (see hosts.wx_host.run).
     app = wx.App(False, clearSigInt=False)
     sim = wx.UIActionSimulator()
     out: dict[str, Any] = {}

@@ -35,6 +35,16 @@
 //! * The library copies a binding's `arg` pointer into calls it has already
 //!   queued, so a binding record stays alive after `unbind` until `destroy()`
 //!   has drained the queue and freed the library object.
+//!
+//! # Draining before destroy
+//!
+//! The library's GTK destructor frees the web view widget and *then* runs what
+//! is still queued, so a result queued by `webview_return` would call into the
+//! freed widget.  [`drain_queue`] runs the queue empty first.  It is written
+//! once, over three function pointers, and serves both this module's linked
+//! library and a libwebview that another binding loaded with ctypes (the
+//! `webview-python` adapter calls [`drain_library_queue`]).
+#![warn(missing_docs)]
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
@@ -217,39 +227,123 @@ extern "C" fn bind_trampoline(id: *const c_char, req: *const c_char, arg: *mut c
     });
 }
 
+/// A dispatched callback, as the C library calls it.
+type DispatchCallback = unsafe extern "C" fn(sys::webview_t, *mut c_void);
+
+/// The library entry points a queue drain needs.  Function pointers rather
+/// than direct calls, so that the same drain serves a libwebview loaded by
+/// another binding (see the module docs).
+#[derive(Clone, Copy)]
+struct LoopFns {
+    dispatch: unsafe extern "C" fn(
+        sys::webview_t,
+        Option<DispatchCallback>,
+        *mut c_void,
+    ) -> sys::webview_error_t,
+    run: unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t,
+    terminate: unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t,
+}
+
+impl LoopFns {
+    /// The library this module links.
+    fn linked() -> Self {
+        LoopFns {
+            dispatch: sys::webview_dispatch,
+            run: sys::webview_run,
+            terminate: sys::webview_terminate,
+        }
+    }
+}
+
+/// What the drain marker needs: the flag it sets and how to stop the loop.
+struct DrainMarker {
+    done: AtomicBool,
+    terminate: unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t,
+}
+
 /// Sets `done` and stops the loop: the marker that ends a queue drain.
-extern "C" fn drain_marker(w: sys::webview_t, arg: *mut c_void) {
-    // SAFETY: `arg` is the `AtomicBool` on the stack of `drain_queue`, which
+unsafe extern "C" fn drain_marker(w: sys::webview_t, arg: *mut c_void) {
+    // SAFETY: `arg` is the `DrainMarker` on the stack of `drain_queue`, which
     // loops until this has run.
-    let done = unsafe { &*arg.cast::<AtomicBool>() };
-    done.store(true, Ordering::SeqCst);
+    let marker = unsafe { &*arg.cast::<DrainMarker>() };
+    marker.done.store(true, Ordering::SeqCst);
     // SAFETY: called on the GUI thread while the library object is alive.
-    unsafe { sys::webview_terminate(w) };
+    unsafe { (marker.terminate)(w) };
 }
 
 /// Run the GUI loop until every callback queued so far has run.  GLib runs
 /// idle sources of equal priority in FIFO order, so when our marker runs,
-/// everything queued before it has run too.
-fn drain_queue(py: Python<'_>, handle: RawHandle) {
-    let done = AtomicBool::new(false);
-    let done_addr = &done as *const AtomicBool as usize;
+/// everything queued before it has run too.  Releases the GIL meanwhile.
+///
+/// # Safety
+/// `handle` must be a live library object of the library `fns` belong to,
+/// owned by the calling thread.
+unsafe fn drain_queue(py: Python<'_>, fns: LoopFns, handle: RawHandle) {
+    let marker = DrainMarker {
+        done: AtomicBool::new(false),
+        terminate: fns.terminate,
+    };
+    let marker_addr = &marker as *const DrainMarker as usize;
     py.detach(move || {
         let handle = handle;
-        // SAFETY: the handle is alive (only `destroy` frees it, after this).
-        let code = unsafe {
-            sys::webview_dispatch(handle.0, Some(drain_marker), done_addr as *mut c_void)
-        };
+        let arg = marker_addr as *mut c_void;
+        // SAFETY: the caller guarantees a live handle; the marker outlives the loop.
+        let code = unsafe { (fns.dispatch)(handle.0, Some(drain_marker), arg) };
         if code != sys::webview_error_t_WEBVIEW_ERROR_OK {
             return;
         }
-        // SAFETY: as above; the `done` flag outlives the loop.
-        let done = unsafe { &*(done_addr as *const AtomicBool) };
-        while !done.load(Ordering::SeqCst) {
-            unsafe { sys::webview_run(handle.0) };
+        // SAFETY: as above.
+        let marker = unsafe { &*(marker_addr as *const DrainMarker) };
+        while !marker.done.load(Ordering::SeqCst) {
+            unsafe { (fns.run)(handle.0) };
         }
         // The stop request queued by the marker ran inside the same
         // webview_run (it is queued behind the marker), so none is left over.
     });
+}
+
+/// Run a libwebview's GUI queue empty before it is destroyed.
+///
+/// For a library loaded by another binding (the `webview-python` adapter):
+/// `handle` is its `webview_t`, and `dispatch`, `run` and `terminate` the
+/// addresses of its `webview_dispatch`, `webview_run` and
+/// `webview_terminate`.  Must be called on the thread that runs that webview.
+#[pyfunction]
+fn drain_library_queue(
+    py: Python<'_>,
+    handle: usize,
+    dispatch: usize,
+    run: usize,
+    terminate: usize,
+) -> PyResult<()> {
+    if handle == 0 || dispatch == 0 || run == 0 || terminate == 0 {
+        return Err(PyValueError::new_err(
+            "drain_library_queue() needs a live handle and three function addresses",
+        ));
+    }
+    // SAFETY: the caller passes the addresses of the named C functions, whose
+    // signatures are the C API's (api.h); the handle belongs to that library.
+    unsafe {
+        let fns = LoopFns {
+            dispatch: std::mem::transmute::<usize, _>(dispatch),
+            run: std::mem::transmute::<usize, _>(run),
+            terminate: std::mem::transmute::<usize, _>(terminate),
+        };
+        drain_queue(py, fns, RawHandle(handle as sys::webview_t));
+    }
+    Ok(())
+}
+
+/// What a string-taking call needs besides a live handle.
+#[derive(Clone, Copy)]
+struct StrCall {
+    /// The window must still exist (GTK calls on a closed window are invalid).
+    window: bool,
+}
+
+impl StrCall {
+    const WINDOW: StrCall = StrCall { window: true };
+    const PAGE: StrCall = StrCall { window: false };
 }
 
 impl NativeWebview {
@@ -292,6 +386,32 @@ impl NativeWebview {
         Ok(handle)
     }
 
+    /// The one shape of the string-taking calls (title, navigate, set_html,
+    /// init, eval): owner thread, live handle (plus a live window where
+    /// `needs.window`), the string as C text, the library's error code checked.
+    fn call_with_str(
+        &self,
+        needs: StrCall,
+        method: &str,
+        arg_name: &str,
+        value: &str,
+        call: unsafe extern "C" fn(sys::webview_t, *const c_char) -> sys::webview_error_t,
+    ) -> PyResult<()> {
+        let value = c_string(value, arg_name)?;
+        let what = format!("{method}()");
+        let handle = if needs.window {
+            self.window_handle(&what)?
+        } else {
+            self.handle(&what)?
+        };
+        // SAFETY: owner thread, live handle (and window where required); the
+        // library copies the string before returning.
+        check(
+            unsafe { call(handle.0, value.as_ptr()) },
+            &format!("webview_{method}"),
+        )
+    }
+
     fn destroy_now(&self, py: Python<'_>) {
         let handle = {
             let mut owned = self.owned();
@@ -307,7 +427,8 @@ impl NativeWebview {
         // dispatched callables) while the library object is still whole; the
         // library's own destructor would otherwise run them after freeing the
         // web view widget.
-        drain_queue(py, handle);
+        // SAFETY: owner thread, live handle of the linked library.
+        unsafe { drain_queue(py, LoopFns::linked(), handle) };
         // SAFETY: owner thread; nothing new can be queued (accepting=false).
         // Releasing the GIL: the destructor iterates the GUI loop, which can
         // run queued bind callbacks that need it.
@@ -469,17 +590,12 @@ impl NativeWebview {
         )
     }
 
+    /// Set the window's title.  Owner thread.
     fn set_title(&self, title: &str) -> PyResult<()> {
-        let title = c_string(title, "title")?;
-        let handle = self.window_handle("set_title()")?;
-        // SAFETY: owner thread, live handle, window exists.
-        check(
-            unsafe { sys::webview_set_title(handle.0, title.as_ptr()) },
-            "webview_set_title",
-        )
+        self.call_with_str(StrCall::WINDOW, "set_title", "title", title, sys::webview_set_title)
     }
 
-    /// `hint`: 0 none, 1 minimum, 2 maximum, 3 fixed.
+    /// Set the window's size; `hint`: 0 none, 1 minimum, 2 maximum, 3 fixed.
     fn set_size(&self, width: i32, height: i32, hint: u32) -> PyResult<()> {
         if width < 0 || height < 0 {
             return Err(PyValueError::new_err(format!(
@@ -499,47 +615,25 @@ impl NativeWebview {
         )
     }
 
+    /// Load `url` in the page.  Owner thread.
     fn navigate(&self, url: &str) -> PyResult<()> {
-        let url = c_string(url, "url")?;
-        let handle = self.handle("navigate()")?;
-        // SAFETY: owner thread, live handle.
-        check(
-            unsafe { sys::webview_navigate(handle.0, url.as_ptr()) },
-            "webview_navigate",
-        )
+        self.call_with_str(StrCall::PAGE, "navigate", "url", url, sys::webview_navigate)
     }
 
+    /// Load `html` as the page.  Owner thread.
     fn set_html(&self, html: &str) -> PyResult<()> {
-        let html = c_string(html, "html")?;
-        let handle = self.handle("set_html()")?;
-        // SAFETY: owner thread, live handle.
-        check(
-            unsafe { sys::webview_set_html(handle.0, html.as_ptr()) },
-            "webview_set_html",
-        )
+        self.call_with_str(StrCall::PAGE, "set_html", "html", html, sys::webview_set_html)
     }
 
     /// JS run at the start of every page load, before the page's scripts.
     fn init(&self, js: &str) -> PyResult<()> {
-        let js = c_string(js, "js")?;
-        let handle = self.handle("init()")?;
-        // SAFETY: owner thread, live handle.
-        check(
-            unsafe { sys::webview_init(handle.0, js.as_ptr()) },
-            "webview_init",
-        )
+        self.call_with_str(StrCall::PAGE, "init", "js", js, sys::webview_init)
     }
 
     /// Run JS in the page, fire and forget.  Dropped before a page has started
     /// loading (the library's behaviour on GTK).
     fn eval(&self, js: &str) -> PyResult<()> {
-        let js = c_string(js, "js")?;
-        let handle = self.handle("eval()")?;
-        // SAFETY: owner thread, live handle.
-        check(
-            unsafe { sys::webview_eval(handle.0, js.as_ptr()) },
-            "webview_eval",
-        )
+        self.call_with_str(StrCall::PAGE, "eval", "js", js, sys::webview_eval)
     }
 
     /// Make `window.<name>(...)` call `callback(id, json_args)` on the GUI
@@ -645,11 +739,13 @@ impl NativeWebview {
         Ok(())
     }
 
+    /// True once `destroy()` has begun.
     #[getter]
     fn destroyed(&self) -> bool {
         !self.shared.lock().accepting
     }
 
+    /// True while `run()` runs.
     #[getter]
     fn running(&self) -> bool {
         self.owned().running
@@ -676,19 +772,22 @@ impl Drop for NativeWebview {
     }
 }
 
-/// The version of the bundled webview library, e.g. "0.12.0".
+/// The version of the bundled webview C library, e.g. "0.12.0".
 #[pyfunction]
-fn version() -> String {
+fn library_version() -> String {
     // SAFETY: returns a pointer to static data.
     let info = unsafe { &*sys::webview_version() };
     let raw = &info.version;
     format!("{}.{}.{}", raw.major, raw.minor, raw.patch)
 }
 
+/// The extension module: `NativeWebview`, `WebviewError`, `library_version`,
+/// `drain_library_queue`.
 #[pymodule]
 fn _webview(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeWebview>()?;
     m.add("WebviewError", m.py().get_type::<WebviewError>())?;
-    m.add_function(wrap_pyfunction!(version, m)?)?;
+    m.add_function(wrap_pyfunction!(library_version, m)?)?;
+    m.add_function(wrap_pyfunction!(drain_library_queue, m)?)?;
     Ok(())
 }

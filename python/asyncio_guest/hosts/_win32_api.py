@@ -74,7 +74,9 @@ WM_TIMER = 0x0113
 WM_USER = 0x0400
 #: Private messages start at WM_APP (WM_USER+n is used by controls' own messages).
 WM_APP = 0x8000
-QS_KEY, QS_MOUSEMOVE, QS_MOUSEBUTTON, QS_PAINT, QS_RAWINPUT = 0x1, 0x2, 0x4, 0x20, 0x400
+# GetQueueStatus flags (winuser.h): QS_TIMER means a WM_TIMER is due.
+QS_KEY, QS_MOUSEMOVE, QS_MOUSEBUTTON, QS_TIMER, QS_PAINT = 0x1, 0x2, 0x4, 0x10, 0x20
+QS_RAWINPUT = 0x400
 #: QS_INPUT as defined before Windows 8 (later headers add QS_TOUCH|QS_POINTER, which
 #: older systems reject as invalid flags).
 QS_INPUT = QS_KEY | QS_MOUSEMOVE | QS_MOUSEBUTTON | QS_RAWINPUT

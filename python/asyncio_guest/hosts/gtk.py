@@ -17,17 +17,30 @@ and GTK 4 (GTK 4 has no ``Gtk.main``).  Import and ``gi.require_version("Gtk", .
 yourself before using it; this module only needs GLib.  PyGObject's ``MainLoop.run`` (and
 ``Gtk.main``, ``Gtk.Dialog.run``) install their own ``signal.set_wakeup_fd`` for the
 duration, so ``host_uses_signal_set_wakeup_fd`` is True.
+
+Quitting: :func:`run` cancels the main task when the last GTK window is destroyed (the close
+button's default, ``Gtk.Window.close()`` or ``destroy()``), and :meth:`GLibHost.stop` ends
+the modal dialogs still up (``Dialog.run()`` and dialogs waited on by a nested loop: they get
+a ``DELETE_EVENT`` response), so a run that ends while one is open ends at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+import sys
 import threading
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
-from gi.repository import GLib
+from gi.repository import GLib, GObject
 
-from asyncio_guest.hosts._base import run_on_host, wait_readable_once
+from asyncio_guest.hosts._base import (
+    HostBase,
+    cancel_once,
+    prepare_main,
+    run_on_host,
+    wait_readable_once,
+)
 
 __all__ = ["PRIORITY", "GLibHost", "run"]
 
@@ -37,7 +50,7 @@ T = TypeVar("T")
 PRIORITY = GLib.PRIORITY_DEFAULT_IDLE
 
 
-class GLibHost:
+class GLibHost(HostBase):
     """Host adapter for the GLib default main context (GTK 3 or GTK 4)."""
 
     host_uses_signal_set_wakeup_fd = True
@@ -45,35 +58,39 @@ class GLibHost:
     def __init__(self, priority: int = PRIORITY, thread_free: bool = True) -> None:
         if not isinstance(priority, int):
             raise TypeError("priority must be an int (a GLib priority)")
-        if not thread_free:
-            # No wait_readable: the guest's I/O wait runs on its worker thread.
-            self.wait_readable = None  # type: ignore[method-assign,assignment]
+        if not isinstance(thread_free, bool):
+            raise TypeError(f"thread_free must be a bool, got {thread_free!r}")
+        if thread_free:
+            self.wait_readable = self._wait_readable
+        self.end_nested_loops = _end_modal_dialogs
         self.priority = priority
         self.loop = GLib.MainLoop()
+        # GLib's idle sources are the FIFO (same priority: run in order of addition); the
+        # ids are kept only so close() can remove what has not run yet.
         self._lock = threading.Lock()
         self._pending: set[int] = set()
         self._closed = False
 
-    def _call(self, fn: Callable[[], object], box: list[int]) -> bool:
+    def _dispatch(self, fn: Callable[[], object], box: list[int]) -> bool:
         with self._lock:
             self._pending.discard(box[0])
         if not self._closed:
-            fn()
+            self.call(fn)
         # Always remove the source: an idle source that returns True would run forever.
         return GLib.SOURCE_REMOVE
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
         box: list[int] = [0]
         with self._lock:
-            # Under the lock so _call (which takes it first) sees the id it must discard.
+            # Under the lock so _dispatch (which takes it first) sees the id it must discard.
             if self._closed:
                 raise RuntimeError("the GLib host is closed; the callback cannot run")
-            box[0] = GLib.idle_add(self._call, fn, box, priority=self.priority)
+            box[0] = GLib.idle_add(self._dispatch, fn, box, priority=self.priority)
             self._pending.add(box[0])
 
     run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
 
-    def wait_readable(
+    def _wait_readable(
         self, fd: int, timeout: Optional[float], fn: Callable[[], object]
     ) -> Callable[[], None]:
         """Thread-free mode: a unix-fd source on the guest poller's descriptor, plus
@@ -81,25 +98,26 @@ class GLibHost:
 
         def watch_fd(cb: Callable[[], None]) -> Callable[[], None]:
             source = GLib.unix_fd_add_full(
-                self.priority, fd, GLib.IOCondition.IN, lambda *_: cb() or GLib.SOURCE_REMOVE
+                self.priority, fd, GLib.IOCondition.IN, lambda *_: self.call(cb) or False
             )
             return lambda: GLib.source_remove(source)
 
         def call_later(delay: float, cb: Callable[[], None]) -> Callable[[], None]:
             # Milliseconds, rounded up: a timer that fires early only costs a re-wait.
             ms = max(0, math.ceil(delay * 1000))
-            source = GLib.timeout_add(
-                ms, lambda: cb() or GLib.SOURCE_REMOVE, priority=self.priority
-            )
+            source = GLib.timeout_add(ms, lambda: self.call(cb) or False, priority=self.priority)
             return lambda: GLib.source_remove(source)
 
         return wait_readable_once(fn, timeout, watch_fd, call_later)
 
     def mainloop(self) -> None:
         self.loop.run()
+        self.raise_pending_error()
 
     def stop(self) -> None:
         self.loop.quit()
+        if GLib.main_depth() > 1:
+            _end_modal_dialogs()
 
     def close(self) -> None:
         """Remove still-queued callables so none runs in a later loop of this process."""
@@ -110,20 +128,80 @@ class GLibHost:
             GLib.source_remove(source_id)
 
 
+def _gtk() -> Any:
+    return sys.modules.get("gi.repository.Gtk")
+
+
+def _toplevels(Gtk: Any) -> list[Any]:
+    if hasattr(Gtk.Window, "list_toplevels"):  # GTK 3
+        return list(Gtk.Window.list_toplevels())
+    model = Gtk.Window.get_toplevels()  # GTK 4: a GListModel
+    return [model.get_item(i) for i in range(model.get_n_items())]
+
+
+def _end_modal_dialogs() -> None:
+    """Answer every modal dialog with DELETE_EVENT (what closing it does), which ends
+    ``Dialog.run()`` and the nested loops that wait for a response; other modal windows
+    are closed."""
+    Gtk = _gtk()
+    if Gtk is None:
+        return
+    for window in _toplevels(Gtk):
+        if not window.get_modal():
+            continue
+        if isinstance(window, Gtk.Dialog):
+            window.response(Gtk.ResponseType.DELETE_EVENT)
+        else:
+            window.close()
+
+
 def run(
     async_fn: Callable[..., Awaitable[T]],
     *args: Any,
     priority: int = PRIORITY,
     host: Optional[GLibHost] = None,
+    thread_free: bool = True,
     **kwargs: Any,
-) -> T:
+) -> Optional[T]:
     """Run ``async_fn(*args)`` as a guest of the GLib default main loop and return its result.
 
-    Create your GTK windows inside ``async_fn`` (or before); connect their close signal to
-    cancelling the main task (``asyncio.current_task()``) so the guest ends cleanly.
+    Create your GTK windows inside ``async_fn`` (or before).  Quitting follows the contract
+    of :mod:`asyncio_guest.hosts`: when the last GTK window is destroyed (its close button,
+    ``close()``, ``destroy()``) the main task is cancelled, and a quit returns ``None``.
     """
-    host = host if host is not None else GLibHost(priority)
+    coro = prepare_main("hosts.gtk.run", async_fn, args, kwargs)
     try:
-        return run_on_host(host, async_fn, *args, **kwargs)
+        host = host if host is not None else GLibHost(priority, thread_free)
+    except BaseException:
+        coro.close()
+        raise
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        Gtk = _gtk()
+        if task is None or Gtk is None:
+            return await coro
+        cancel = cancel_once(task)
+
+        def check_last_window(*_: Any) -> bool:
+            # The last window going away is the app quitting: none is left on screen.
+            if not any(w.get_visible() for w in _toplevels(Gtk)):
+                cancel()
+            return False
+
+        # A window leaving the screen ("destroy" takes no emission hooks), checked once the
+        # destroy or hide that unmapped it is complete.  The class must exist for its signal
+        # to be found (GTK 4 creates it with the first window).
+        GObject.type_class_ref(Gtk.Window.__gtype__)
+        hook = GObject.add_emission_hook(
+            Gtk.Widget, "unmap", lambda *_: GLib.idle_add(check_last_window) > 0
+        )
+        try:
+            return await coro
+        finally:
+            GObject.remove_emission_hook(Gtk.Widget, "unmap", hook)
+
+    try:
+        return run_on_host(host, main, **kwargs)
     finally:
         host.close()

@@ -21,11 +21,13 @@ callable, so events and callables stay paired and order is append order.
   3.12: where a probe at start-up sees that, posts go through a queued
   ``QMetaObject.invokeMethod`` instead (see :func:`_post_event_drops_none`).
 
-Thread-free mode (default, ``thread_free=True``): the host also offers ``wait_readable``, so
-on Unix the guest's I/O wait is a ``QSocketNotifier`` on the poller's fd plus a precise
-single-shot ``QTimer`` in Qt's own dispatcher, instead of a worker thread that hands each
-wake-up back through ``postEvent``.  Where the poller has no fd (Windows) the core uses the
-worker anyway.
+Thread-free mode (default on Linux): the host also offers ``wait_readable``, so the guest's
+I/O wait is a ``QSocketNotifier`` on the poller's fd plus a precise single-shot ``QTimer`` in
+Qt's own dispatcher, instead of a worker thread that hands each wake-up back through
+``postEvent``.  It is the default only where it has been run: on macOS Qt implements
+``QSocketNotifier`` with ``CFSocket``, unproven on a kqueue descriptor, so there (and on other
+systems) the default is the worker; ``thread_free=True`` asks for it anyway.  Where the poller
+has no fd (Windows) the core uses the worker whatever is asked.
 
 Modal dialogs: ``QDialog.exec()`` runs a nested event loop that delivers posted events, so with
 ``await asyncio_guest.modal(dialog.exec)`` the guest keeps running while the dialog is open.
@@ -40,17 +42,16 @@ own, so :meth:`QtHost.stop` never ends a loop the caller runs.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import importlib
 import math
 import os
 import sys
-import threading
-from collections import deque
 from types import ModuleType
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
-from asyncio_guest.hosts._base import cancel_once, run_on_host
+from asyncio_guest.hosts._base import CallQueue, HostBase, cancel_once, prepare_main, run_on_host
 
 __all__ = ["BINDINGS", "PRIORITY", "QtHost", "load_binding", "run"]
 
@@ -61,6 +62,9 @@ BINDINGS = ("PySide6", "PyQt6", "PyQt5")
 
 #: ``Qt.LowEventPriority``; every binding takes the priority of ``postEvent`` as an int.
 PRIORITY = -1
+
+#: Thread-free mode by default only where it has been run (see the module docstring).
+THREAD_FREE_BY_DEFAULT = sys.platform.startswith("linux")
 
 
 def load_binding(binding: Optional[str] = None) -> ModuleType:
@@ -122,14 +126,19 @@ def _exec(obj: Any) -> int:
     return int(method())
 
 
-class QtHost:
+class QtHost(HostBase):
     """Host adapter for the ``QCoreApplication`` (or ``QApplication``) of this process."""
 
     host_uses_signal_set_wakeup_fd = False
 
     def __init__(
-        self, binding: Optional[str] = None, priority: int = PRIORITY, thread_free: bool = True
+        self,
+        binding: Optional[str] = None,
+        priority: int = PRIORITY,
+        thread_free: Optional[bool] = None,
     ) -> None:
+        if thread_free is None:
+            thread_free = THREAD_FREE_BY_DEFAULT
         if not isinstance(thread_free, bool):
             raise TypeError(f"thread_free must be a bool, got {thread_free!r}")
         if not isinstance(priority, int):
@@ -144,10 +153,7 @@ class QtHost:
         self.app = app
         self.priority = priority
         self._type = QtCore.QEvent.Type(QtCore.QEvent.registerEventType())
-        self._queue: deque[Callable[[], object]] = deque()
-        self._lock = threading.Lock()
-        self._closed = False
-        self._error: Optional[BaseException] = None
+        self._queue = CallQueue("Qt")
         self._loop: Any = None
         host = self
 
@@ -170,11 +176,10 @@ class QtHost:
         self.post_path = "invokeMethod" if _post_event_drops_none(self) else "postEvent"
         self._queued = getattr(QtCore.Qt, "ConnectionType", QtCore.Qt).QueuedConnection
         self._old_quit_on_last = self._set_quit_on_last_window_closed(False)
-        # Thread-free mode (see wait_readable): one notifier per poller fd and one timer,
-        # reused for every wait.  None disables the mode (run_on_host looks the hook up).
-        self.wait_readable: Optional[Callable[..., Callable[[], None]]] = (
-            self._wait_readable if thread_free else None
-        )
+        # Thread-free mode (see _wait_readable): one notifier per poller fd and one timer,
+        # reused for every wait.
+        if thread_free:
+            self.wait_readable = self._wait_readable
         self._notifier: Any = None
         self._notifier_fd = -1
         self._waiter: Optional[Callable[[], object]] = None
@@ -195,32 +200,15 @@ class QtHost:
         return old
 
     def _dispatch(self) -> None:
-        with self._lock:
-            if not self._queue:  # close() dropped it
-                return
-            fn = self._queue.popleft()
-        self._call(fn)
-
-    def _call(self, fn: Callable[[], object]) -> None:
-        try:
-            fn()
-        except Exception:
-            # An exception escaping a virtual method makes PyQt call qFatal() (abort); the
-            # guest's own callables do not raise, so this is a host-side bug: report it.
-            sys.excepthook(*sys.exc_info())
-        except BaseException as exc:
-            # KeyboardInterrupt / SystemExit: end the host loop and re-raise from mainloop().
-            self._error = exc
-            if self._loop is not None:
-                self._loop.exit(1)
+        fn = self._queue.pop()
+        if fn is not None:  # else close() dropped it
+            self.call(fn)
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("the Qt host is closed; the callback cannot run")
+        with self._queue.lock:
             # Append first: the event may be delivered before postEvent even returns.  Posted
             # under the lock so close() cannot drop the receiver in between.
-            self._queue.append(fn)
+            self._queue.push_locked(fn)
             if self.post_path == "postEvent":
                 self.QtCore.QCoreApplication.postEvent(
                     self._receiver, self.QtCore.QEvent(self._type), self.priority
@@ -243,11 +231,10 @@ class QtHost:
             _exec(self._loop)
         finally:
             self._loop = None
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        self.raise_pending_error()
 
     def stop(self) -> None:
+        # QCoreApplication::exit() also ends every nested loop (dialogs) it runs in.
         if self._loop is not None:
             self._loop.exit(0)
 
@@ -264,7 +251,7 @@ class QtHost:
         worker thread and no thread hop per wake-up.  Qt delivers both in nested loops
         (``QDialog.exec``) too.
         """
-        if self._closed:
+        if self._queue.closed:
             raise RuntimeError("the Qt host is closed; the callback cannot run")
         QtCore = self.QtCore
         if self._notifier is None or self._notifier_fd != fd:
@@ -296,7 +283,7 @@ class QtHost:
     def _on_wait_done(self, *_: object) -> None:
         fn = self._end_wait()  # before fn(): the tick it runs may arm the next wait
         if fn is not None:
-            self._call(fn)
+            self.call(fn)
 
     def _drop_notifier(self) -> None:
         if self._notifier is not None:
@@ -307,12 +294,11 @@ class QtHost:
 
     def close(self) -> None:
         """Forget queued callables, restore ``quitOnLastWindowClosed``, drop the receiver."""
-        with self._lock:
-            if self._closed:
+        with self._queue.lock:
+            if self._receiver is None:
                 return
-            self._closed = True
-            self._queue.clear()
             receiver, self._receiver = self._receiver, None
+        self._queue.close()
         self._set_quit_on_last_window_closed(self._old_quit_on_last)
         self._old_quit_on_last = None
         self._end_wait()
@@ -328,35 +314,41 @@ def run(
     *args: Any,
     binding: Optional[str] = None,
     priority: int = PRIORITY,
-    thread_free: bool = True,
+    thread_free: Optional[bool] = None,
     **kwargs: Any,
-) -> T:
+) -> Optional[T]:
     """Run ``async_fn(*args)`` as a guest of Qt and return its result.
 
     ``thread_free=False`` makes the guest wait for I/O on the core's worker thread instead
-    of a ``QSocketNotifier`` (see the module docstring).
+    of a ``QSocketNotifier`` (default: thread-free on Linux, see the module docstring).
+    Quitting follows the contract of :mod:`asyncio_guest.hosts`: closing the last window or
+    ``QApplication.quit()`` (from a slot or a task) cancels the main task; a quit returns
+    ``None``.
     Adopts the existing ``QApplication`` or creates one (kept for the process: Qt allows one
     per process and PyQt/PySide do not support re-creating it reliably).  Closing the last
     window cancels the main task, so the guest ends cleanly instead of being abandoned.
     """
-    QtCore = load_binding(binding)
-    if QtCore.QCoreApplication.instance() is None:
-        QtWidgets = importlib.import_module(QtCore.__name__.split(".")[0] + ".QtWidgets")
-        app = QtWidgets.QApplication(sys.argv[:1])
-        _apps.append(app)  # keep it alive: a collected QApplication takes every widget down
-    host = QtHost(QtCore.__name__.split(".")[0], priority, thread_free)
+    coro = prepare_main("hosts.qt.run", async_fn, args, kwargs)
+    try:
+        QtCore = load_binding(binding)
+        if QtCore.QCoreApplication.instance() is None:
+            QtWidgets = importlib.import_module(QtCore.__name__.split(".")[0] + ".QtWidgets")
+            app = QtWidgets.QApplication(sys.argv[:1])
+            _apps.append(app)  # keep it alive: a collected QApplication takes every widget down
+        host = QtHost(QtCore.__name__.split(".")[0], priority, thread_free)
+    except BaseException:
+        coro.close()
+        raise
 
     async def main() -> T:
-        import asyncio
-
         task = asyncio.current_task()
         signal = getattr(host.app, "lastWindowClosed", None)
         if task is None or signal is None:
-            return await async_fn(*args)
+            return await coro
         cancel = cancel_once(task)
         signal.connect(cancel)
         try:
-            return await async_fn(*args)
+            return await coro
         finally:
             signal.disconnect(cancel)
 

@@ -17,15 +17,21 @@ Posting (see docs/hosts.md):
 * The window procedure runs at most :data:`MAX_PER_MESSAGE` callables per message and posts
   a new wake-up if more remain, so a long queue never keeps the thread in one message.
 * Fairness: ``GetMessage`` returns posted messages before input, ``WM_PAINT`` and
-  ``WM_TIMER``, so a guest that always has its next tick posted would starve them.  When a
-  wake-up arrives while input or paint is pending (``GetQueueStatus``), the drain is deferred
-  to a one-shot ``USER_TIMER_MINIMUM`` timer instead: timer messages come after input and
-  paint, so the GUI catches up first, then the guest continues.
+  ``WM_TIMER`` (``WM_PAINT`` and ``WM_TIMER`` are only synthesized when nothing else waits),
+  so a guest that always has its next tick posted would starve them.  When a wake-up arrives
+  while input, paint or an expired timer is pending (``GetQueueStatus`` with ``QS_INPUT |
+  QS_PAINT | QS_TIMER``), the drain is deferred to a one-shot ``USER_TIMER_MINIMUM`` timer
+  instead: timer messages come after input and paint, and in turn with the application's own
+  ``WM_TIMER``s, so the GUI catches up first, then the guest continues.
 * ``PostMessageW`` fails when the thread's posted-message queue is full (10,000 by default).
-  The callable is already queued, so nothing is lost: the failure clears the pending flag
-  and a periodic retry timer (:data:`RETRY_MS`, running while :meth:`Win32Host.mainloop`
-  runs; ``SetTimer`` only works on the window's own thread, so the worker cannot arm one on
-  failure) drains any callables that have no wake-up pending.
+  The callable is already queued, so nothing is lost.  On the GUI thread the failure arms a
+  one-shot retry timer (:data:`RETRY_MS`) that drains what has no wake-up pending; another
+  thread (the worker) cannot arm a timer (``SetTimer`` belongs to the window's thread), so it
+  retries ``PostMessageW`` itself, backing off, until the post succeeds or the host closes.
+  Nothing runs while nothing failed: an idle host has no timer and no wake-up.
+* The window procedure catches everything (ctypes would print and swallow it): an
+  ``Exception`` from a callable is reported with ``sys.excepthook``, a ``KeyboardInterrupt``
+  or ``SystemExit`` ends the loop and is re-raised from :meth:`Win32Host.mainloop`.
 
 ``mainloop()`` is a ``GetMessageW`` loop; ``stop()`` is ``PostQuitMessage`` (a modal loop that
 sees ``WM_QUIT`` ends and re-posts it, so the outer loop ends too).
@@ -34,13 +40,12 @@ sees ``WM_QUIT`` ends and re-posts it, so the outer loop ends too).
 from __future__ import annotations
 
 import ctypes
-import sys
 import threading
-from collections import deque
+import time
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from asyncio_guest.hosts import _win32_api as api
-from asyncio_guest.hosts._base import run_on_host
+from asyncio_guest.hosts._base import CallQueue, HostBase, prepare_main, run_on_host
 
 __all__ = ["MAX_PER_MESSAGE", "RETRY_MS", "WM_GUEST", "Win32Host", "run"]
 
@@ -50,7 +55,7 @@ T = TypeVar("T")
 WM_GUEST = api.WM_APP + 1
 #: Callables run per wake-up message at most.
 MAX_PER_MESSAGE = 8
-#: Period of the safety-net timer that drains callables whose PostMessage failed.
+#: Delay of the one-shot timer that drains callables whose PostMessage failed (GUI thread).
 RETRY_MS = 50
 RETRY_TIMER_ID = 1
 YIELD_TIMER_ID = 2
@@ -58,7 +63,7 @@ YIELD_TIMER_ID = 2
 YIELD_MS = 0
 
 
-class Win32Host:
+class Win32Host(HostBase):
     """Host adapter for the calling thread's Win32 message loop.
 
     ``user32``/``kernel32`` default to the real DLLs (Windows only); tests pass fakes.
@@ -73,12 +78,10 @@ class Win32Host:
             user32 = user32 if user32 is not None else dlls.user32
             kernel32 = kernel32 if kernel32 is not None else dlls.kernel32
         self._user32 = user32
-        self._queue: deque[Callable[[], object]] = deque()
-        self._lock = threading.Lock()
+        self._queue = CallQueue("Win32")
+        self._lock = self._queue.lock
         #: True while a WM_GUEST message (or the yield timer) is on its way.
         self._wake_pending = False
-        self._closed = False
-        self._error: Optional[BaseException] = None
         self._thread = threading.get_ident()
         #: PostMessage failures survived (for tests and diagnostics).
         self.post_failures = 0
@@ -116,43 +119,63 @@ class Win32Host:
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
         with self._lock:
-            if self._closed:
-                raise RuntimeError("the Win32 host is closed; the callback cannot run")
-            self._queue.append(fn)  # first: the message must never find the FIFO empty
-            if not self._wake_pending:
+            self._queue.push_locked(fn)  # first: the message must never find the FIFO empty
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+            if self._post_wake_locked():
+                return
+        # Another thread, and the queue is full: retry the post here (this thread is not the
+        # one that drains the queue, so waiting cannot deadlock the host).
+        delay = 0.0005
+        while True:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.01)
+            with self._lock:
+                if self._queue.closed or self._wake_pending or not len(self._queue):
+                    return  # closed, or someone else's wake-up now covers our callable
                 self._wake_pending = True
-                self._post_wake_locked()
+                if self._post_wake_locked():
+                    return
 
     run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
 
-    def _post_wake_locked(self) -> None:
-        if not self._user32.PostMessageW(self.hwnd, WM_GUEST, 0, 0):
-            # Queue full: the callable stays queued; the retry timer drains it.
-            self._wake_pending = False
-            self.post_failures += 1
+    def _post_wake_locked(self) -> bool:
+        """Post a wake-up (``_wake_pending`` is already set).  False only when the post
+        failed on another thread, which must then retry."""
+        if self._user32.PostMessageW(self.hwnd, WM_GUEST, 0, 0):
+            return True
+        # The thread's message queue is full; the callable stays queued.
+        self._wake_pending = False
+        self.post_failures += 1
+        if threading.get_ident() != self._thread:
+            return False
+        # On the GUI thread: a one-shot timer drains it once the queue has room again.
+        self._wake_pending = bool(self._user32.SetTimer(self.hwnd, RETRY_TIMER_ID, RETRY_MS, None))
+        return True
 
     # -- the window procedure (GUI thread, also inside modal loops)
 
     def _window_proc(self, hwnd: Any, msg: int, wparam: int, lparam: int) -> int:
-        if msg == WM_GUEST:
-            self._on_wake()
-            return 0
-        if msg == api.WM_TIMER and wparam == YIELD_TIMER_ID:
-            self._user32.KillTimer(hwnd, YIELD_TIMER_ID)
-            self._drain()
-            return 0
-        if msg == api.WM_TIMER and wparam == RETRY_TIMER_ID:
-            with self._lock:
-                stalled = bool(self._queue) and not self._wake_pending
-            if stalled:
+        # WindowProc (winuser.h): nothing may escape into ctypes, which would print the
+        # exception and return 0, losing a KeyboardInterrupt.
+        try:
+            if msg == WM_GUEST:
+                self._on_wake()
+                return 0
+            if msg == api.WM_TIMER and wparam in (YIELD_TIMER_ID, RETRY_TIMER_ID):
+                self._user32.KillTimer(hwnd, wparam)  # both are one-shot
                 self._drain()
+                return 0
+            return int(self._user32.DefWindowProcW(hwnd, msg, wparam, lparam))
+        except BaseException as exc:
+            self.call(_reraise(exc))
             return 0
-        return int(self._user32.DefWindowProcW(hwnd, msg, wparam, lparam))
 
     def _on_wake(self) -> None:
-        busy = self._user32.GetQueueStatus(api.QS_INPUT | api.QS_PAINT) >> 16
+        busy = self._user32.GetQueueStatus(api.QS_INPUT | api.QS_PAINT | api.QS_TIMER) >> 16
         if busy and self._user32.SetTimer(self.hwnd, YIELD_TIMER_ID, YIELD_MS, None):
-            # Input or paint waits behind us: let it go first (see the module docstring).
+            # Input, paint or a due timer waits behind us: let it go first (module docstring).
             # _wake_pending stays True: the timer is the pending wake-up now.
             return
         self._drain()
@@ -162,21 +185,14 @@ class Win32Host:
             # This wake-up is consumed: callables appended from now on post a new one.
             self._wake_pending = False
         for _ in range(MAX_PER_MESSAGE):
-            with self._lock:
-                if self._closed or not self._queue:
-                    break
-                fn = self._queue.popleft()
-            try:
-                fn()  # may run a modal loop, which re-enters this window procedure
-            except Exception:
-                sys.excepthook(*sys.exc_info())
-            except BaseException as exc:
-                # KeyboardInterrupt / SystemExit: end the loop, re-raise from mainloop().
-                self._error = exc
-                self._user32.PostQuitMessage(1)
+            fn = self._queue.pop()
+            if fn is None:
+                break
+            self.call(fn)  # may run a modal loop, which re-enters this window procedure
+            if self._pending_error is not None:
                 break
         with self._lock:
-            if self._queue and not self._wake_pending and not self._closed:
+            if len(self._queue) and not self._wake_pending and not self._queue.closed:
                 self._wake_pending = True
                 self._post_wake_locked()
 
@@ -186,34 +202,27 @@ class Win32Host:
         if threading.get_ident() != self._thread:
             raise RuntimeError("mainloop() must run on the thread that created the Win32Host")
         user32 = self._user32
-        if not user32.SetTimer(self.hwnd, RETRY_TIMER_ID, RETRY_MS, None):
-            raise api.last_error()
         msg = api.MSG()
-        try:
-            while True:
-                got = user32.GetMessageW(ctypes.byref(msg), None, 0, 0)
-                if got == 0:  # WM_QUIT
-                    break
-                if got == -1:
-                    raise api.last_error()
-                user32.TranslateMessage(ctypes.byref(msg))
-                user32.DispatchMessageW(ctypes.byref(msg))
-        finally:
-            user32.KillTimer(self.hwnd, RETRY_TIMER_ID)
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        while True:
+            got = user32.GetMessageW(ctypes.byref(msg), None, 0, 0)
+            if got == 0:  # WM_QUIT
+                break
+            if got == -1:
+                raise api.last_error()
+            user32.TranslateMessage(ctypes.byref(msg))
+            user32.DispatchMessageW(ctypes.byref(msg))
+        self.raise_pending_error()
 
     def stop(self) -> None:
+        # PostQuitMessage: a modal loop (MessageBox, DialogBox, menus, window dragging) that
+        # sees WM_QUIT ends and re-posts it, so nested loops end first, then mainloop().
         self._user32.PostQuitMessage(0)
 
     def close(self) -> None:
         """Drop queued callables and destroy the window (its pending messages go with it)."""
-        with self._lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._queue.clear()
+        if self._queue.closed:
+            return
+        self._queue.close()
         self._user32.DestroyWindow(self.hwnd)
         self._user32.UnregisterClassW(self._class_name, self._hinstance)
 
@@ -224,14 +233,33 @@ def run(
     user32: Any = None,
     kernel32: Any = None,
     **kwargs: Any,
-) -> T:
+) -> Optional[T]:
     """Run ``async_fn(*args)`` as a guest of a Win32 message loop on this thread.
 
-    Windows the guest creates belong to this thread's loop; have their ``WM_CLOSE`` cancel
-    the main task (``asyncio.current_task()``) so the guest ends cleanly.
+    Windows the guest creates belong to this thread's loop.  Quitting follows the contract
+    of :mod:`asyncio_guest.hosts`: have a window's ``WM_CLOSE`` cancel the main task
+    (``asyncio.current_task()``), or call ``PostQuitMessage`` from a window procedure or a
+    task (the loop ends and the run is finished on the built-in host); a quit returns
+    ``None``.  Win32 has no "last window closed" event: the app decides when it quits.
     """
-    host = Win32Host(user32, kernel32)
+    coro = prepare_main("hosts.win32.run", async_fn, args, kwargs)
     try:
-        return run_on_host(host, async_fn, *args, **kwargs)
+        host = Win32Host(user32, kernel32)
+    except BaseException:
+        coro.close()
+        raise
+
+    async def main() -> T:
+        return await coro
+
+    try:
+        return run_on_host(host, main, **kwargs)
     finally:
         host.close()
+
+
+def _reraise(exc: BaseException) -> Callable[[], object]:
+    def reraise() -> object:
+        raise exc
+
+    return reraise

@@ -7,6 +7,8 @@ from enum import IntEnum
 from typing import Any, Callable, Optional
 
 from asyncio_guest_webview._bridge import CLIENT_JS, REPLY_BINDING, Bridge
+from asyncio_guest_webview._guest import run_until_closed
+from asyncio_guest_webview._typescript import typescript
 from asyncio_guest_webview._webview import NativeWebview
 
 __all__ = ["Size", "SizeHint", "Webview"]
@@ -45,7 +47,7 @@ class Webview:
     """A native window with a web page, whose JavaScript can await async Python.
 
     Drop-in for ``webview.Webview`` from the ``webview-python`` package (change the
-    import), plus ``set_html``, ``dispatch``, ``terminate`` and ``evaluate``.
+    import), plus ``set_html``, ``dispatch``, ``terminate``, ``evaluate`` and ``emit``.
 
     Threads: create it and call its methods on one thread (the GUI thread, usually the
     main thread); ``run()`` runs the GUI loop there, and asyncio runs there too, as a
@@ -53,27 +55,43 @@ class Webview:
     ``terminate`` and ``return_`` may be called; the rest raise ``RuntimeError``.
 
     ``bind(name, fn)`` makes ``window.<name>(...)`` in the page return a Promise:
-    a plain ``fn`` runs immediately; an ``async def`` runs as an asyncio task on the
-    webview's loop, so many calls can be in flight at once.  The Promise resolves with
-    the JSON of the result, or rejects with an ``Error`` whose message is
+    a plain ``fn`` runs immediately on the GUI thread (as in webview_python), or in the
+    loop's executor with ``thread=True`` (the default for every plain function when the
+    webview is created with ``sync_in_thread=True``); an ``async def`` runs as an asyncio
+    task on the webview's loop, so many calls can be in flight at once; an async generator
+    is a stream the page reads with ``for await``.  The Promise resolves with the result
+    (``bytes`` arrive as ``Uint8Array``), or rejects with an ``Error`` whose message is
     ``"<PythonExceptionType>: <text>"``.
     """
 
     def __init__(
-        self, debug: bool = False, size: Optional[Size] = None, window: Optional[int] = None
+        self,
+        debug: bool = False,
+        size: Optional[Size] = None,
+        window: Optional[int] = None,
+        *,
+        sync_in_thread: bool = False,
     ) -> None:
         self._native = NativeWebview(bool(debug), window)
         self._title = ""
         self._size: Optional[Size] = None
-        self._bridge = Bridge(self._native)
-        self._running = False
-        self._destroy_requested = False
-        # Our page-side helpers (Error objects for rejections, evaluate()) go in first so
-        # they run on every page, right after the library's own glue.
+        self._bridge = Bridge(self._native, sync_in_thread=sync_in_thread)
+        # Our page-side client (binary data, streams, cancellation, events, evaluate())
+        # goes in first so it runs on every page, right after the library's own glue.
         self._native.init(CLIENT_JS)
         self._native.bind(REPLY_BINDING, self._bridge.on_reply)
         if size is not None:
             self.size = size
+
+    @property
+    def native(self) -> NativeWebview:
+        """The library's loop primitives (``dispatch``, ``run``, ``terminate``)."""
+        return self._native
+
+    @property
+    def bridge(self) -> Bridge:
+        """The call bridge the bindings go through."""
+        return self._bridge
 
     # ------------------------------------------------------------------ window
 
@@ -118,21 +136,35 @@ class Webview:
         self._native.eval(source)
 
     async def evaluate(self, source: str) -> Any:
-        """Run ``source`` in the page and return its value (JSON-converted).
+        """Run ``source`` in the page and return its value.
 
-        The value of the last expression is returned; a Promise is awaited first.
-        A JS exception raises :class:`~asyncio_guest_webview.JavaScriptError`.  Must be
-        awaited inside ``run()``.  It waits until the current page has loaded (the
-        library drops scripts before that); with no page at all it waits until the
-        window closes.
+        The value of the last expression is returned; a Promise is awaited first.  JSON
+        values arrive as Python ones, binary data (``ArrayBuffer``, typed arrays, ``Blob``)
+        as ``bytes``.  A JS exception, or a value that cannot cross, raises
+        :class:`~asyncio_guest_webview.JavaScriptError`.  Must be awaited inside ``run()``.
+        It waits until the current page has loaded (the library drops scripts before
+        that); with no page at all it waits until the window closes.
         """
         return await self._bridge.evaluate(source)
 
+    async def emit(self, name: str, payload: Any = None) -> None:
+        """Send event ``name`` to the page's ``asyncioGuest.on(name, handler)`` handlers.
+
+        ``payload`` is JSON or binary (``bytes`` arrive as ``Uint8Array``); one that cannot
+        cross raises ``TypeError`` at once.  Waits, like :meth:`evaluate`, until the page
+        has loaded; returns once the event is queued to the page.
+        """
+        await self._bridge.emit(name, payload)
+
     # ------------------------------------------------------------------ bindings
 
-    def bind(self, name: str, fn: Callable[..., Any]) -> None:
-        """Make ``window.<name>(...)`` call ``fn`` (plain or ``async def``); see the class doc."""
-        raw = self._bridge.add(name, fn)
+    def bind(self, name: str, fn: Callable[..., Any], *, thread: Optional[bool] = None) -> None:
+        """Make ``window.<name>(...)`` call ``fn``; see the class doc.
+
+        ``thread=True`` runs a plain ``fn`` in the loop's default executor, so a slow one
+        does not freeze the page; ``None`` takes the webview's ``sync_in_thread``.
+        """
+        raw = self._bridge.add(name, fn, thread)
         try:
             self._native.bind(name, raw)
         except BaseException:
@@ -146,6 +178,10 @@ class Webview:
     def return_(self, seq: str, status: int, result: str) -> None:
         """Settle JS call ``seq`` by hand: ``status`` 0 resolves with the JSON ``result``."""
         self._native.return_(seq, int(status), result)
+
+    def typescript(self) -> str:
+        """A TypeScript declaration (``.d.ts``) of the bound functions; see ``typescript()``."""
+        return typescript(self._bridge.functions())
 
     # ------------------------------------------------------------------ loop
 
@@ -162,24 +198,13 @@ class Webview:
         """Show the window and run until it is closed or :meth:`terminate` is called.
 
         asyncio runs as a guest of the window's loop meanwhile.  On the way out the
-        in-flight async calls are cancelled (their Promises reject), the guest loop is
-        torn down (no thread is left behind), and the webview is destroyed, as
+        in-flight async calls and streams are cancelled (their Promises reject), the guest
+        loop is torn down (no thread is left behind), and the webview is destroyed, as
         webview_python's ``run()`` does.
         """
-        from asyncio_guest_webview.host import run_bridge
-
-        if self._running:
-            raise RuntimeError("run() is already running")
-        if self._native.destroyed:
-            raise RuntimeError("the webview was destroyed")
         if not self._native.on_owner_thread:
             raise RuntimeError("run() must be called on the thread that created the webview")
-        self._running = True
-        try:
-            run_bridge(self, _wait_forever)
-        finally:
-            self._running = False
-            self.destroy()
+        run_until_closed(self)
 
     def terminate(self) -> None:
         """Make ``run()`` wind down and return.  Safe from any thread."""
@@ -188,11 +213,10 @@ class Webview:
     def destroy(self) -> None:
         """Close the window and free it.  Idempotent; later calls raise ``RuntimeError``.
 
-        Inside ``run()`` (e.g. from a bound function) this only asks ``run()`` to
+        While the webview runs (e.g. from a bound function) this only asks the run to
         finish; the webview is destroyed when it returns.
         """
-        if self._running:
-            self._destroy_requested = True
+        if self._bridge.running:
             self.terminate()
             return
         self._native.destroy()
@@ -204,7 +228,3 @@ class Webview:
     def close(self) -> None:
         """Close the window as its close button would (then ``run()`` winds down)."""
         self._native.request_close()
-
-
-async def _wait_forever() -> None:
-    await asyncio.get_running_loop().create_future()

@@ -5,8 +5,11 @@ from typing import Callable, Optional
 class WebviewError(RuntimeError):
     """An error code returned by the webview C library."""
 
-def version() -> str:
-    """The bundled webview library's version, e.g. ``"0.12.0"``."""
+def library_version() -> str:
+    """The bundled webview C library's version, e.g. ``"0.12.0"``."""
+
+def drain_library_queue(handle: int, dispatch: int, run: int, terminate: int) -> None:
+    """Run a ctypes-loaded libwebview's GUI queue empty (function addresses as ints)."""
 
 class NativeWebview:
     """Low-level handle; owner-thread only except ``dispatch``, ``terminate``, ``return_``."""

@@ -1,0 +1,1 @@
+../python/asyncio_guest/samples/_common.py
