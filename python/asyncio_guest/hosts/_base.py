@@ -262,6 +262,9 @@ def start_on_host(
     wait_readable = getattr(host, "wait_readable", None)
     if wait_readable is not None:
         kwargs.setdefault("wait_readable", wait_readable)
+    end_nested_loops = getattr(host, "end_nested_loops", None)
+    if end_nested_loops is not None:
+        kwargs.setdefault("end_nested_loops", end_nested_loops)
     return start_guest_run(
         async_fn,
         *args,
