@@ -217,10 +217,15 @@ def _quit_scenario(kit: Kit, kind: str) -> Callable[[], Any]:
 
 
 def child_main(kit: Kit) -> None:
-    """Run every scenario of ``kit`` in both wait modes; print one JSON line."""
+    """Run every scenario of ``kit`` in its wait modes; print one JSON line."""
     import faulthandler
 
     faulthandler.dump_traceback_later(240, exit=True)
+    print("RESULT " + json.dumps(run_all(kit)), flush=True)
+
+
+def run_all(kit: Kit) -> dict[str, Any]:
+    """Every scenario of ``kit`` in its wait modes; results by "kind/mode"."""
     results: dict[str, Any] = {}
     for mode in kit.modes:
         mode_name = "thread-free" if mode else "worker"
@@ -242,7 +247,7 @@ def child_main(kit: Kit) -> None:
             }
         except BaseException as exc:
             results[f"quit/{mode_name}"] = {"error": f"{type(exc).__name__}: {exc}"}
-    print("RESULT " + json.dumps(results), flush=True)
+    return results
 
 
 def run_child(test_file: str, *args: str, env: Optional[dict[str, str]] = None) -> Any:

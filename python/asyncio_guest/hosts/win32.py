@@ -218,6 +218,15 @@ class Win32Host(HostBase):
         # sees WM_QUIT ends and re-posts it, so nested loops end first, then mainloop().
         self._user32.PostQuitMessage(0)
 
+    def end_nested_loops(self) -> None:
+        """End the modal loops (MessageBox, DialogBox, menus) the thread is inside.
+
+        Win32 has one way that reaches every modal loop: ``WM_QUIT``, which each of them
+        ends on and re-posts, so ``mainloop`` ends too and the run is finished on the
+        built-in host (the quit contract).  Only called when the run is ending anyway.
+        """
+        self._user32.PostQuitMessage(0)
+
     def close(self) -> None:
         """Drop queued callables and destroy the window (its pending messages go with it)."""
         if self._queue.closed:
