@@ -61,6 +61,8 @@ class Kit:
     name = "?"
     kinds: tuple[str, ...] = ()
     modes: tuple[bool, ...] = (True, False)
+    #: The kind of the dialog opened from inside a dialog of each kind (default: the next).
+    inner_kinds: dict[str, str] = {}
 
     def run(self, async_fn: Callable[[], Any], thread_free: bool) -> Any:
         raise NotImplementedError
@@ -179,6 +181,7 @@ def _scenario(kit: Kit, kind: str, inner_kind: str) -> Callable[[], Any]:
             poll()
 
         out["result"] = repr(kit.modal(kind, on_open))  # the direct, blocking call
+        out.setdefault("closed_by", "the toolkit, before the scenario was complete")
         out["current_task_restored"] = asyncio.current_task() is me
         await asyncio.sleep(0)
         out["current_task_after_await"] = asyncio.current_task() is me
@@ -230,7 +233,7 @@ def run_all(kit: Kit) -> dict[str, Any]:
     for mode in kit.modes:
         mode_name = "thread-free" if mode else "worker"
         for i, kind in enumerate(kit.kinds):
-            inner_kind = kit.kinds[(i + 1) % len(kit.kinds)]
+            inner_kind = kit.inner_kinds.get(kind, kit.kinds[(i + 1) % len(kit.kinds)])
             key = f"{kind}/{mode_name}"
             t0 = time.monotonic()
             try:
