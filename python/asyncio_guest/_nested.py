@@ -80,13 +80,18 @@ def _resume_current_task(loop: GuestEventLoop, task: Optional[asyncio.Task[Any]]
 
 
 class _Level:
-    """One frozen loop iteration: its ``_run_once`` frame and the batch frame that called it."""
+    """One frozen loop iteration: its ``_run_once`` frame, the batch frame that called it,
+    and the context its running handle entered (a task's step runs in the task's)."""
 
-    __slots__ = ("batch_frame", "run_once_frame")
+    __slots__ = ("batch_frame", "context", "deferred", "run_once_frame")
 
     def __init__(self, run_once_frame: Any) -> None:
         self.run_once_frame = run_once_frame
         self.batch_frame = run_once_frame.f_back
+        handle = run_once_frame.f_locals.get("handle")
+        self.context = getattr(handle, "_context", None)
+        #: Handles that must wait until this level ends (see _NestedReady.popleft).
+        self.deferred: list[events.Handle] = []
 
 
 class _NestedReady(collections.deque):  # type: ignore[type-arg]
@@ -97,18 +102,30 @@ class _NestedReady(collections.deque):  # type: ignore[type-arg]
     ``_run_once`` skips. Every other caller gets the real queue.
     """
 
-    __slots__ = ("frozen", "placeholder")
+    __slots__ = ("frozen", "levels", "placeholder")
 
     def __init__(self, items: Any, placeholder: events.Handle) -> None:
         super().__init__(items)
         #: The ``_run_once`` frames of the levels (one per level, outermost first).
         self.frozen: list[Any] = []
+        self.levels: list[_Level] = []
         self.placeholder = placeholder
 
     def popleft(self) -> Any:
         if self.frozen and sys._getframe(1) in self.frozen:
             return self.placeholder
-        return super().popleft()
+        handle = super().popleft()
+        context = getattr(handle, "_context", None)
+        if context is not None:
+            for level in self.levels:
+                if level.context is context:
+                    # This handle runs in a context that a frozen handle has entered
+                    # (the blocked task's own, or a callback sharing it): a context
+                    # cannot be entered twice, so it waits until that level ends,
+                    # like anything else of the blocked task.
+                    level.deferred.append(handle)
+                    return self.placeholder
+        return handle
 
 
 def _noop() -> None:
@@ -161,8 +178,9 @@ def run_nested_tick(loop: GuestEventLoop, probe: bool) -> bool:
         next_step = exc
     finally:
         # A level above ours that did not end normally (an exception went through
-        # its frozen iteration) is over too.
-        del levels[depth:]
+        # its frozen iteration) is over too; what it deferred can run again.
+        while len(levels) > depth:
+            loop._ready.extendleft(reversed(levels.pop().deferred))  # type: ignore[attr-defined]
         _sync_frozen(loop)
         loop._current_handle = current_handle  # type: ignore[attr-defined]
         _resume_current_task(loop, task)
@@ -206,6 +224,7 @@ def _sync_frozen(loop: GuestEventLoop) -> None:
     ready = loop._ready  # type: ignore[attr-defined]
     if isinstance(ready, _NestedReady):
         ready.frozen[:] = [level.run_once_frame for level in loop._guest_levels]
+        ready.levels[:] = loop._guest_levels
 
 
 def after_iteration(loop: GuestEventLoop) -> object:
@@ -219,8 +238,11 @@ def after_iteration(loop: GuestEventLoop) -> object:
     levels = loop._guest_levels
     if levels[-1].batch_frame is not sys._getframe(1):
         return CONTINUE
-    levels.pop()
+    level = levels.pop()
     _sync_frozen(loop)
+    if level.deferred:
+        # Their context is free again: first in the queue, in their order.
+        loop._ready.extendleft(reversed(level.deferred))  # type: ignore[attr-defined]
     if not levels:
         # Back to the normal path: a plain deque again.
         loop._ready = collections.deque(loop._ready)  # type: ignore[attr-defined]

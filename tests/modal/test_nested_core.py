@@ -343,3 +343,32 @@ def test_ctrl_c_during_a_dialog_ends_it_and_the_run(thread_free: bool) -> None:
     finally:
         signal.signal(signal.SIGINT, old)
     assert log == ["dialog returned", "finally"]
+
+
+@pytest.mark.parametrize("thread_free", MODES)
+def test_a_callback_sharing_the_blocked_context_waits_until_it_returns(
+    thread_free: bool,
+) -> None:
+    """A context cannot be entered twice: a callback in the context that the blocked
+    callback entered runs once the nested loop returns, not inside it, and not lost."""
+    import contextvars
+
+    async def main(host: NestingHost) -> list[str]:
+        loop = asyncio.get_running_loop()
+        log: list[str] = []
+        shared = contextvars.copy_context()
+
+        def blocking() -> None:
+            loop.call_soon(log.append, "same context", context=shared)
+            loop.call_soon(log.append, "other context")
+            host.dialog(close_when=lambda: "other context" in log and "timer" in log)
+            log.append("dialog returned")
+
+        loop.call_soon(blocking, context=shared)
+        loop.call_later(0.01, log.append, "timer")
+        while "same context" not in log:
+            await asyncio.sleep(0.005)
+        return log
+
+    log = run_nesting(main, thread_free=thread_free)
+    assert log == ["other context", "timer", "dialog returned", "same context"]
