@@ -424,12 +424,14 @@ async def modal(fn: Callable[..., T], *args: Any) -> T:
     """Run a blocking host call (``dialog.exec``, ``ShowModal``, ``wait_window``...)
     from the host, outside any guest tick, and return its result.
 
-    A blocking call made directly from a task would start a nested host loop in
-    the middle of a tick, which freezes every other task until it returns.
-    Through ``modal`` the call runs as a plain host callback, so the nested host
-    loop keeps running guest ticks: every other task keeps going while the
-    dialog is open. The awaiting task gets the result (or the exception).
-    Cancelling the awaiting task does not close the dialog (only the host can).
+    Calling the blocking function directly from a task works too: the host's nested
+    loop then runs guest ticks inside the blocked tick (see docs/modal.md). The
+    explicit form differs in that the call runs as a plain host callback, so other
+    tasks go on without the short pause a direct call has when the dialog opens
+    (``GuestEventLoop.guest_nested_loop_check``), the awaiting task is an ordinary
+    awaiting task (its own timers and I/O go on; cancelling it delivers at once,
+    though only the host can close the dialog), and the run can finish while the
+    dialog is still up. The awaiting task gets the result (or the exception).
     """
     _check_callable(fn, "fn")
     loop = asyncio.get_running_loop()

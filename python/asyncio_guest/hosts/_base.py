@@ -60,9 +60,10 @@ class Host(Protocol):
       own thread and calls ``fn()`` once when it is readable or after ``timeout`` seconds
       (``None``: no timeout); ``cancel()`` drops the watch.  With it the guest's I/O wait
       needs no worker thread (thread-free mode).
-    * ``end_nested_loops()``: end the nested loops (modal dialogs) that host callbacks opened
-      and that are still running, so that a run that ends while ``asyncio_guest.modal(...)``
-      shows a dialog (Ctrl+C, ``main`` returning) ends promptly.  :meth:`stop` calls it.
+    * ``end_nested_loops()``: end the nested loops (modal dialogs) that are still running,
+      so that a run that ends while a dialog is up (Ctrl+C, ``main`` returning, the window
+      closed) ends promptly, whether ``asyncio_guest.modal(...)`` opened it or a task called
+      the blocking function directly.  :meth:`stop` and the core call it.
     """
 
     #: True when the toolkit itself owns ``signal.set_wakeup_fd``.
