@@ -49,6 +49,7 @@ import logging
 import sys
 import traceback
 from asyncio import events
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def _suspend_current_task(loop: GuestEventLoop) -> Optional[asyncio.Task[Any]]:
         return _swap_current_task(loop, None)  # type: ignore[no-any-return]
     task = asyncio.current_task(loop)
     if task is not None:
-        asyncio.tasks._leave_task(loop, task)  # type: ignore[attr-defined]
+        asyncio.tasks._leave_task(loop, task)
     return task
 
 
@@ -76,7 +77,7 @@ def _resume_current_task(loop: GuestEventLoop, task: Optional[asyncio.Task[Any]]
     if _swap_current_task is not None:
         _swap_current_task(loop, task)
     elif task is not None:
-        asyncio.tasks._enter_task(loop, task)  # type: ignore[attr-defined]
+        asyncio.tasks._enter_task(loop, task)
 
 
 class _Level:
@@ -138,9 +139,9 @@ def _innermost_driver_frame(loop: GuestEventLoop) -> Any:
     ``_run_once`` means the host runs us from inside a loop iteration (a nested host
     loop); the batch means a host hook called the link inline; None: neither.
     """
-    run_once_code = type(loop)._run_once.__code__
+    run_once_code = type(loop)._run_once.__code__  # type: ignore[attr-defined]
     batch_code = type(loop)._guest_run_batch.__code__
-    frame = sys._getframe(2)
+    frame: Optional[FrameType] = sys._getframe(2)
     while frame is not None:
         code = frame.f_code
         if (code is run_once_code or code is batch_code) and frame.f_locals.get("self") is loop:
@@ -157,7 +158,7 @@ def run_nested_tick(loop: GuestEventLoop, probe: bool) -> bool:
     called the link inline from its hook): the caller reports it.
     """
     frame = _innermost_driver_frame(loop)
-    if frame is None or frame.f_code is not type(loop)._run_once.__code__:
+    if frame is None or frame.f_code is not type(loop)._run_once.__code__:  # type: ignore[attr-defined]
         return False
     levels = loop._guest_levels
     if not levels or levels[-1].run_once_frame is not frame:
@@ -249,7 +250,7 @@ def after_iteration(loop: GuestEventLoop) -> object:
         error, loop._guest_nested_error = loop._guest_nested_error, None
         if error is not None:
             return error
-    if loop._stopping:  # type: ignore[attr-defined]
+    if loop._stopping:
         return _stopped()
     return None
 
@@ -261,5 +262,3 @@ def reset(loop: GuestEventLoop) -> None:
     ready = loop._ready  # type: ignore[attr-defined]
     if isinstance(ready, _NestedReady):
         loop._ready = collections.deque(ready)  # type: ignore[attr-defined]
-
-

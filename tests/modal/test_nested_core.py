@@ -84,12 +84,14 @@ def test_tasks_timers_io_threads_and_host_tasks_run_during_a_direct_modal_call(
         pusher.start()
         # The blocking modal call, straight from the task.
         result = host.dialog(
-            close_when=lambda: "inner" in seen
-            and bool(button_task)
-            and button_task[0].done()
-            and dl.done()
-            and len(threadsafe) == 10
-            and seen["counter"] >= before + 20
+            close_when=lambda: (
+                "inner" in seen
+                and bool(button_task)
+                and button_task[0].done()
+                and dl.done()
+                and len(threadsafe) == 10
+                and seen["counter"] >= before + 20
+            )
         )
         seen["threadsafe"] = len(threadsafe)
         seen["current_task_ok"] = asyncio.current_task() is me
@@ -191,9 +193,10 @@ def test_cancelling_the_blocked_task_is_delivered_at_its_next_await(thread_free:
             task.cancel()
             log.append("cancel requested")
 
-        asyncio.create_task(canceller())
+        canceller_task = asyncio.create_task(canceller())
         with pytest.raises(asyncio.CancelledError):
             await task
+        await canceller_task
         return log
 
     log = run_nesting(main, thread_free=thread_free)
@@ -231,7 +234,7 @@ def test_nested_loops_nest_to_depth_three(thread_free: bool) -> None:
         c.cancel()
         return order, ticks, loop.guest_stats()  # type: ignore[attr-defined]
 
-    order, ticks, stats = run_nesting(main, thread_free=thread_free)
+    order, _ticks, stats = run_nesting(main, thread_free=thread_free)
     assert order == [
         "open 1",
         "open 2",
@@ -311,9 +314,10 @@ def test_main_task_ending_during_a_dialog_ends_the_nested_loops(thread_free: boo
             finally:
                 log.append("finally")
 
-        asyncio.create_task(blocked())
+        blocked_task = asyncio.create_task(blocked())
         await asyncio.sleep(0.2)
         log.append("main returns")
+        assert not blocked_task.done()
         return "result"
 
     assert run_nesting(main, thread_free=thread_free) == "result"

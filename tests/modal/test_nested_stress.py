@@ -241,5 +241,3 @@ def test_the_stress_reaches_depth_three() -> None:
 
         depths.append(run_nesting(main, thread_free=bool(seed % 2)))
     assert max(depths) == MAX_DEPTH, depths
-
-
