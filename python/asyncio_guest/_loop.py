@@ -209,10 +209,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         #: Blocking use (run_forever, run_until_complete): the built-in host
         #: waits for I/O itself (True), or hands every wait to the worker thread.
         self.guest_thread_free = True
-        #: When a loop iteration has been stuck this long and the host runs a nested
-        #: loop inside it (a task called a blocking dialog), guest ticks start running
-        #: inside that nested loop (see _nested); 0 disables it.
-        self.guest_nested_loop_check = DEFAULT_NESTED_LOOP_CHECK
+        self._guest_nested_loop_check = DEFAULT_NESTED_LOOP_CHECK
         #: Called on the host thread when the run must end while the host runs nested
         #: loops inside a guest tick (the run can only finish once they return).
         self.guest_end_nested_loops: Optional[Callable[[], object]] = None
@@ -220,6 +217,26 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         self._guest_levels: list[Any] = []
         self._guest_nested_error: Optional[BaseException] = None
         self._guest_nested_loops = 0
+
+    @property
+    def guest_nested_loop_check(self) -> float:
+        """Seconds a loop iteration may stay stuck before the guest looks for a nested
+        host loop (a task called a blocking dialog) and runs its ticks inside it (see
+        docs/modal.md); 0 turns it off. Takes effect at once, also during a run."""
+        return self._guest_nested_loop_check
+
+    @guest_nested_loop_check.setter
+    def guest_nested_loop_check(self, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise TypeError(f"guest_nested_loop_check must be a number of seconds, got {seconds!r}")
+        if not 0 <= seconds <= 60:
+            raise ValueError(f"guest_nested_loop_check must be between 0 and 60 s, got {seconds!r}")
+        self._guest_nested_loop_check = float(seconds)
+        if self._guest_active and self._guest_threadsafe is not None:
+            if seconds > 0:
+                self._selector.set_watchdog(seconds, self._guest_threadsafe, self._guest_probe)
+            else:
+                self._selector.set_watchdog(0)
 
     # ------------------------------------------------------------------
     # Blocking use: the minimal built-in host on the calling thread.

@@ -376,3 +376,42 @@ def test_a_callback_sharing_the_blocked_context_waits_until_it_returns(
 
     log = run_nesting(main, thread_free=thread_free)
     assert log == ["other context", "timer", "dialog returned", "same context"]
+
+
+def test_guest_nested_loop_check_is_a_setting_that_takes_effect_during_a_run() -> None:
+    async def main(host: NestingHost) -> tuple[int, int]:
+        loop = asyncio.get_running_loop()
+        ticks = 0
+
+        async def counter() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.002)
+
+        task = asyncio.create_task(counter())
+        await asyncio.sleep(0.01)
+        loop.guest_nested_loop_check = 0  # type: ignore[attr-defined]
+        before = ticks
+        host.dialog(0.3)  # off: the guest is frozen while it is up
+        frozen = ticks - before
+        loop.guest_nested_loop_check = 0.02  # type: ignore[attr-defined]
+        before = ticks
+        host.dialog(close_when=lambda: ticks >= before + 10)
+        task.cancel()
+        return frozen, loop.guest_stats()["nested_loops"]  # type: ignore[attr-defined]
+
+    assert run_nesting(main, thread_free=True) == (0, 1)
+
+
+@pytest.mark.parametrize("bad", [-1, 61, "1", True])
+def test_guest_nested_loop_check_rejects_bad_values(bad: object) -> None:
+    import asyncio_guest
+
+    loop = asyncio_guest.GuestEventLoop()
+    try:
+        with pytest.raises((TypeError, ValueError), match="guest_nested_loop_check"):
+            loop.guest_nested_loop_check = bad  # type: ignore[assignment]
+        assert loop.guest_nested_loop_check == 0.05
+    finally:
+        loop.close()
