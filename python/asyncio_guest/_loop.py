@@ -214,6 +214,7 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         #: loops inside a guest tick (the run can only finish once they return).
         self.guest_end_nested_loops: Optional[Callable[[], object]] = None
         # Ticks inside a tick (see _nested): the frozen iterations, outermost first.
+        # (One list object for the loop's life: the batch keeps a local reference.)
         self._guest_levels: list[Any] = []
         self._guest_nested_error: Optional[BaseException] = None
         self._guest_nested_loops = 0
@@ -477,9 +478,11 @@ class GuestEventLoop(asyncio.SelectorEventLoop):  # type: ignore[misc,valid-type
         epoch = self._guest_epoch
         self._guest_ticks += 1
         inline = self.guest_inline_wait
+        # The same list for the loop's life (mutated in place): a local test is free.
+        levels = self._guest_levels
         while True:
             run_once()
-            if self._guest_levels:
+            if levels:
                 # This iteration may have been frozen under a nested host loop (_nested).
                 step = _nested.after_iteration(self)
                 if step is not _nested.CONTINUE:
