@@ -219,9 +219,9 @@ def _child(binding: str, scenario: str, mode: str = "thread_free") -> dict[str, 
         except RuntimeError:
             out["closed_raises"] = True
     elif scenario == "direct_exec":
-        # The wrong way: a task calls dialog.exec() itself, inside a loop iteration.  It must
-        # fail loudly (the core's nested-loop check reports it with the stack, through a
-        # probe our host delivers inside the nested loop) and leave the run intact.
+        # A task calls dialog.exec() itself, inside a loop iteration: guest ticks run inside
+        # the dialog's nested loop (a probe our host delivers there starts them), so the
+        # counter keeps going, and the task continues when the dialog closes.
         window = QtWidgets.QWidget()  # a main window, so closing the dialog is not the last
         window.show()
         warm_up(window)
@@ -432,15 +432,12 @@ if __name__ != "__main__":
 
     @pytest.mark.timeout(90)
     @pytest.mark.parametrize("binding", params)
-    def test_direct_blocking_exec_in_a_task_fails_loudly(binding: str) -> None:
+    def test_direct_blocking_exec_in_a_task_keeps_the_guest_running(binding: str) -> None:
         r = run_child(binding, "direct_exec", stderr_ok=True)
         assert r["code"] == 1, r
-        assert r["counted_during"] == 0, r  # the guest was frozen, as reported
+        assert r["counted_during"] >= 10, r  # the guest kept running inside exec()
         assert r["counted_after"] >= 3, r  # and runs normally afterwards
-        assert (
-            "a guest task made a blocking call that runs a nested host event loop" in (r["stderr"])
-        ), r["stderr"]
-        assert "_exec(dialog)" in r["stderr"]  # the report points at the blocking call
+        assert "nested host event loop" not in r["stderr"], r["stderr"]  # a debug log only
 
     @pytest.mark.timeout(90)
     @pytest.mark.parametrize("binding", params)

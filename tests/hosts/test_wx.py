@@ -222,9 +222,9 @@ def _child(scenario: str) -> dict[str, Any]:
         except RuntimeError:
             out["closed_raises"] = True
     elif scenario == "direct_show_modal":
-        # The wrong way: a task calls ShowModal() itself, inside a loop iteration.  It must
-        # fail loudly (the core's nested-loop check, through a probe delivered inside the
-        # nested loop) and leave the run intact.
+        # A task calls ShowModal() itself, inside a loop iteration: guest ticks run inside the
+        # dialog's nested loop (a probe delivered there starts them), so the counter keeps
+        # going, and the task continues when the dialog closes.
         frame = wx.Frame(None, title="main")
         frame.Show()
         warm_up()
@@ -407,15 +407,12 @@ if __name__ != "__main__":
         assert r["closed_raises"] is True, r
 
     @pytest.mark.timeout(90)
-    def test_direct_blocking_show_modal_in_a_task_fails_loudly(display: str) -> None:
+    def test_direct_blocking_show_modal_in_a_task_keeps_the_guest_running(display: str) -> None:
         r = run_child(display, "direct_show_modal", stderr_ok=True)
         assert r["ok"] is True, r
-        assert r["counted_during"] == 0, r  # the guest was frozen, as reported
+        assert r["counted_during"] >= 10, r  # the guest kept running inside ShowModal()
         assert r["counted_after"] >= 3, r
-        assert (
-            "a guest task made a blocking call that runs a nested host event loop" in (r["stderr"])
-        ), r["stderr"]
-        assert "dialog.ShowModal()" in r["stderr"]
+        assert "nested host event loop" not in r["stderr"], r["stderr"]  # a debug log only
 
     @pytest.mark.timeout(90)
     def test_ctrl_c_cancels_the_guest(display: str) -> None:
