@@ -1,5 +1,6 @@
-"""wx's blocking modal call made directly from a task: ``ShowModal`` (a custom ``wx.Dialog``
-with a button, and a ``wx.TextEntryDialog``); see tests/modal/_toolkit.py."""
+"""wx's blocking modal calls made directly from a task: ``ShowModal`` (a custom ``wx.Dialog``
+with a button, a ``wx.TextEntryDialog``) and ``wx.MessageBox`` (native on wxGTK); see
+tests/modal/_toolkit.py."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ if __name__ == "__main__":
 
 from tests.modal._toolkit import Control, Kit, check, child_main, run_child
 
-# Not wx.MessageDialog: on wxGTK it is a native GtkMessageDialog run by gtk_dialog_run(),
-# which EndModal() cannot end, so nothing but a user's click closes it (and the quit
-# contract cannot close it either).
-KINDS = ("Dialog.ShowModal", "TextEntryDialog.ShowModal")
+# wx.MessageBox on wxGTK is a native GtkMessageDialog run by gtk_dialog_run(): the guest
+# runs inside it too, but EndModal() cannot end it (the test answers it through GTK, which
+# the quit contract cannot do: see docs/modal.md).
+KINDS = ("Dialog.ShowModal", "TextEntryDialog.ShowModal", "MessageBox")
 #: WxHost has no thread-free mode: the worker thread waits for I/O.
 MODES = (False,)
 
@@ -56,14 +57,30 @@ class WxKit(Kit):
 
             button.Bind(wx.EVT_BUTTON, lambda event: ctl.on_button())
             ctl.click = click
-        else:
+        elif kind == "TextEntryDialog.ShowModal":
             dialog = wx.TextEntryDialog(self.frame, "Name?", "Question")
             ctl = Control(close=lambda: dialog.EndModal(wx.ID_OK), click=None)
+        else:
+            ctl = Control(close=self._answer_native_dialog, click=None)
+            self.call_later(20, lambda: on_open(ctl))
+            return wx.MessageBox("Go on?", "Question", wx.OK | wx.CANCEL, self.frame)
         self.call_later(20, lambda: on_open(ctl))
         try:
             return int(dialog.ShowModal())
         finally:
             dialog.Destroy()
+
+    @staticmethod
+    def _answer_native_dialog() -> None:
+        import gi
+
+        gi.require_version("Gtk", "3.0")
+        from gi.repository import Gtk
+
+        for window in reversed(Gtk.Window.list_toplevels()):
+            if isinstance(window, Gtk.MessageDialog) and window.get_visible():
+                window.response(Gtk.ResponseType.OK)
+                return
 
 
 def test_wx_show_modal_made_directly_keeps_the_guest_running() -> None:
