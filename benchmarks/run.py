@@ -219,6 +219,28 @@ class Env:
     env: dict[str, str]
     xvfb: Optional[subprocess.Popen[bytes]] = None
     notes: list[str] = field(default_factory=list)
+    #: Another checkout whose asyncio_guest the ``@base`` contenders run (``--baseline-tree``).
+    baseline_tree: Optional[Path] = None
+
+
+#: Name suffix of a contender that runs the asyncio_guest of ``--baseline-tree`` (the same
+#: harness, workloads and client; only the package under test differs).
+BASE = "@base"
+
+
+def registry_name(contender: str) -> str:
+    """The contender's name in the registry (without the ``@base`` suffix)."""
+    return contender[: -len(BASE)] if contender.endswith(BASE) else contender
+
+
+def env_for(env: Env, contender: str) -> dict[str, str]:
+    """The environment of a contender process: ``@base`` ones import the baseline tree first."""
+    if not contender.endswith(BASE) or env.baseline_tree is None:
+        return env.env
+    out = dict(env.env)
+    source = str(env.baseline_tree / "python")
+    out["PYTHONPATH"] = os.pathsep.join(p for p in (source, out.get("PYTHONPATH")) if p)
+    return out
 
 
 def _start_xvfb() -> Optional[tuple[subprocess.Popen[bytes], str]]:
@@ -306,7 +328,7 @@ def _run_one(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=env.env,
+        env=env_for(env, contender),
         cwd=str(ROOT),
     )
     lines = _Lines(server.stdout)
@@ -540,17 +562,17 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def git_state() -> dict[str, Any]:
+def git_state(tree: Path = ROOT) -> dict[str, Any]:
     """The commit measured, and which core/adapter files differ from it (a live tree)."""
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=tree
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--", "python", "src"],
             capture_output=True,
             text=True,
-            cwd=ROOT,
+            cwd=tree,
         ).stdout.split("\n")
     except OSError:
         return {}
@@ -564,7 +586,7 @@ def check(env: Env, name: str) -> tuple[Optional[str], dict[str, str]]:
             capture_output=True,
             text=True,
             timeout=60,
-            env=env.env,
+            env=env_for(env, name),
             cwd=str(ROOT),
         )
     except subprocess.TimeoutExpired:
@@ -596,6 +618,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     ap.add_argument("--no-chart", action="store_true")
     ap.add_argument(
+        "--baseline-tree",
+        default=None,
+        help="another checkout (with its extension built): every ours-* contender also runs"
+        " on that tree's asyncio_guest, as <name>@base, side by side in the same run",
+    )
+    ap.add_argument(
         "--python", default=sys.executable, help="interpreter for the contender processes"
     )
     args = ap.parse_args(argv)
@@ -609,6 +637,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         if bad:
             ap.error(f"unknown {attr}: {', '.join(bad)} (choose from {', '.join(known)})")
         setattr(args, attr, chosen or list(DEFAULT if attr == "contenders" else known))
+    if args.baseline_tree is not None:
+        tree = Path(args.baseline_tree).resolve()
+        if not (tree / "python" / "asyncio_guest").is_dir():
+            ap.error(f"--baseline-tree {tree}: no python/asyncio_guest there")
+        args.baseline_tree = tree
+        args.contenders = [
+            name
+            for c in args.contenders
+            for name in ([c, c + BASE] if c.startswith("ours") else [c])
+        ]
     return args
 
 
@@ -617,7 +655,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     # A SIGTERM (a CI timeout, a kill by pid) must still run the cleanup below, which stops
     # the Xvfb this harness may have started.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
-    env = Env(python=args.python, env=dict(os.environ))
+    env = Env(python=args.python, env=dict(os.environ), baseline_tree=args.baseline_tree)
     env.env.setdefault("QT_QPA_PLATFORM", "offscreen")
     # qasync picks the first Qt binding it finds (PyQt5 may be installed too): pin PySide6,
     # the binding every Qt contender here uses.
@@ -627,13 +665,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     contenders: list[str] = args.contenders
     from contenders import load
 
-    needs_x = any(load(c).needs_display for c in contenders)
+    needs_x = any(load(registry_name(c)).needs_display for c in contenders)
     unavailable: dict[str, str] = {}
     if needs_x and not env.env.get("DISPLAY"):
         started = _start_xvfb()
         if started is None:
             for c in contenders:
-                if load(c).needs_display:
+                if load(registry_name(c)).needs_display:
                     unavailable[c] = "needs a display: no $DISPLAY and no Xvfb"
         else:
             env.xvfb, env.env["DISPLAY"] = started
@@ -658,8 +696,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                 applicable = [
                     c
                     for c in active
-                    if load(c).family == workload.family
-                    and (load(c).supports_network or not workload.needs_network)
+                    if load(registry_name(c)).family == workload.family
+                    and (load(registry_name(c)).supports_network or not workload.needs_network)
                 ]
                 if not applicable:
                     continue
@@ -687,9 +725,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                 for wname in args.workloads:
                     workload = WORKLOADS[wname]
                     if (
-                        load(c).family == workload.family
+                        load(registry_name(c)).family == workload.family
                         and workload.needs_network
-                        and not load(c).supports_network
+                        and not load(registry_name(c)).supports_network
                     ):
                         print(f"[bench] {c}: {wname} not applicable (no socket support)")
     finally:
@@ -712,6 +750,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             "loadavg_after": os.getloadavg() if hasattr(os, "getloadavg") else None,
             "versions": versions,
             "git": git_state(),
+            "baseline_tree": None
+            if args.baseline_tree is None
+            else {"path": str(args.baseline_tree), **git_state(args.baseline_tree)},
             "workloads": {
                 w: WORKLOADS[w].quick if args.quick else WORKLOADS[w].full for w in args.workloads
             },

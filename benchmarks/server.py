@@ -56,7 +56,7 @@ def versions() -> dict[str, str]:
 def main(argv: list[str]) -> int:
     if len(argv) == 2 and argv[0] == "--check":
         # Availability probe for the harness: imports the toolkit in a throwaway process.
-        contender = load(argv[1])
+        contender = load(argv[1].partition("@")[0])
         emit(RESULT, {"unavailable": contender.unavailable(), "versions": versions()})
         return 0
     if len(argv) != 3:
@@ -67,7 +67,9 @@ def main(argv: list[str]) -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY or hard > soft:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    contender = load(name)
+    # "<name>@base": the same contender, run on another tree's asyncio_guest (the harness
+    # put that tree first on PYTHONPATH).
+    contender = load(name.partition("@")[0])
     reason = contender.unavailable()
     if reason is not None:
         emit(RESULT, {"error": f"unavailable: {reason}"})

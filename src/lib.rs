@@ -1,36 +1,71 @@
-//! Rust core of asyncio-guest.
+//! Rust core of asyncio-guest, the Python extension module `asyncio_guest._core`.
 //!
+//! One file per concern:
 //! * [`poller`]: a thin wrapper over the `polling` crate (epoll / kqueue / IOCP).
-//! * [`handoff`]: the pure state machine saying who holds the guest's chain.
-//! * [`worker`]: the I/O worker thread that performs the one blocking wait.
-//! * [`selector`]: the `selectors.BaseSelector` contract for asyncio, plus the
-//!   guest-mode controls (`poll_ready`, `arm`, `wakeup`) used by the Python driver.
+//! * [`handoff`]: the pure state machine saying who holds the guest's chain,
+//!   in both wait modes (the worker thread, or the host watching the poller).
+//! * [`worker`]: the I/O worker thread (started on demand) that performs the
+//!   one blocking wait in worker mode, and the stuck-tick watchdog.
+//! * [`timeout`]: seconds from Python into an OS wait, the one conversion.
+//! * `selector`, `mapping`: the `selectors.BaseSelector` contract for asyncio
+//!   plus the guest-mode controls used by the Python driver (`arm`,
+//!   `arm_host_watch`, `wake`, `poll_into_buffer`).
+//! * `callback`: calling Python from the worker thread, safely near exit.
+//! * `fileobj`, `errors`: Python file objects and exceptions as `selectors` has them.
 //!
 //! See `docs/architecture.md` for the picture of threads, ticks and wakeups.
+//!
+//! # Free-threaded Python
+//!
+//! Checked for running without the GIL: every piece of state this module
+//! touches off the host thread or shares between threads is behind a mutex or
+//! an atomic. The selector serializes all of its methods on one mutex (see
+//! `selector`), the worker's hand-off state is behind its own mutex, the
+//! registry of workers behind a static mutex, and Python is only called from
+//! the worker through `callback`, attached. The module still declares
+//! `gil_used = true`: the Python half of the package shares state with the
+//! worker thread too (the built-in host's queue hand-shake, a link's
+//! `__del__` running on the worker), and that half decides when the GIL may go.
 
-pub mod handoff;
-pub mod poller;
-#[cfg(any(unix, windows))]
-pub mod selector;
-pub mod worker;
+#![warn(missing_docs, unreachable_pub)]
+
+mod callback;
+mod errors;
+mod fileobj;
+mod handoff;
+mod mapping;
+mod poller;
+mod selector;
+mod timeout;
+mod worker;
 
 use pyo3::prelude::*;
-use std::time::Duration;
 
-/// Stop every I/O worker thread of this process (called from `atexit`).
+use crate::timeout::{to_duration, Negative};
+
+/// Stop every I/O worker thread of this process (registered with `atexit`).
 /// Returns how many did not stop within `timeout` seconds.
 #[pyfunction]
 #[pyo3(signature = (timeout=2.0))]
-fn shutdown_workers(py: Python<'_>, timeout: f64) -> usize {
-    let wait = Duration::from_secs_f64(timeout.max(0.0));
-    py.detach(|| worker::shutdown_all(wait))
+fn shutdown_workers(py: Python<'_>, timeout: f64) -> PyResult<usize> {
+    let wait =
+        to_duration("timeout", Some(timeout), Negative::Reject)?.unwrap_or(timeout::MAX_TIMEOUT);
+    Ok(py.detach(|| worker::shutdown_all(wait)))
 }
 
-#[pymodule]
+/// True when the worker can tell that the interpreter is finalizing (and so
+/// must not attach to it); see `callback`.
+#[pyfunction]
+fn _can_detect_finalization() -> bool {
+    callback::finalizing_check_available()
+}
+
+#[pymodule(gil_used = true)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<selector::Selector>()?;
-    m.add_class::<selector::SelectorMapping>()?;
+    m.add_class::<mapping::SelectorMapping>()?;
     m.add_function(wrap_pyfunction!(shutdown_workers, m)?)?;
+    m.add_function(wrap_pyfunction!(_can_detect_finalization, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -47,7 +47,7 @@ REGISTRY: dict[str, str] = {
     "ours-gtk-fd": "contenders.ours_fd:OursGtkFd",
 }
 
-#: What a run without --contenders measures: the contenders of issue 6.
+#: What a run without --contenders measures: every alternative, not the lever variants.
 DEFAULT: list[str] = list(REGISTRY)[: list(REGISTRY).index("trio-guest-tk") + 1]
 
 

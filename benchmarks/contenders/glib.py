@@ -44,23 +44,24 @@ class GiEvents(Contender):
     requires = ("gi", "gi.events")
 
     def run(self, async_fn: AsyncFn) -> Any:
-        from gi.events import GLibEventLoopPolicy
+        from gi.events import GLibEventLoop
+        from gi.repository import GLib
 
         window = gtk_window()
-        old = asyncio.get_event_loop_policy()
-        policy = GLibEventLoopPolicy()
-        asyncio.set_event_loop_policy(policy)
+        # The main thread's loop is the one of the default GLib main context: what
+        # GLibEventLoopPolicy().get_event_loop() returns there, built without the event-loop
+        # policy system (deprecated in Python 3.14). asyncio.run's new_event_loop() would
+        # make a loop on a new context, which the GTK window does not use.
+        loop = GLibEventLoop(GLib.MainContext.default())
         try:
-            # The documented way for the main thread: the loop of the default GLib
-            # main context (asyncio.run's new_event_loop() refuses, by design).
-            loop = policy.get_event_loop()
+            asyncio.set_event_loop(loop)
             try:
                 return loop.run_until_complete(async_fn())
             finally:
                 loop.run_until_complete(loop.shutdown_asyncgens())
+                asyncio.set_event_loop(None)
                 loop.close()
         finally:
-            asyncio.set_event_loop_policy(old)
             window.destroy()
 
     def post_host(self, fn: Callable[[], object]) -> None:

@@ -53,17 +53,25 @@ class OursMinimal(_Ours):
         self._host.call_later(delay, fn)
 
 
+def tk_host_module() -> Any:
+    """The Tk adapter: ``hosts.tk``, or ``hosts.tkinter`` in a checkout from before the
+    adapters' rename (``run.py --baseline-tree`` measures older checkouts too)."""
+    try:
+        return importlib.import_module("asyncio_guest.hosts.tk")
+    except ModuleNotFoundError:
+        return importlib.import_module("asyncio_guest.hosts.tkinter")
+
+
 class OursTk(_Ours):
     name = "ours-tk"
     needs_display = True
-    requires = ("asyncio_guest", "tkinter", "asyncio_guest.hosts.tk")
+    requires = ("asyncio_guest", "tkinter")
 
     def __init__(self) -> None:
         self.root: Any = None
 
     def run(self, async_fn: AsyncFn) -> Any:
-        from asyncio_guest.hosts import tk as tk_host
-
+        tk_host = tk_host_module()
         self.root = new_root()
         try:
             return tk_host.run(async_fn, root=self.root, **self.run_kwargs)
@@ -79,8 +87,8 @@ class OursTk(_Ours):
 
 
 def _find_qt_host() -> Optional[Any]:
-    """The Qt adapter module (written by another helper; its name may vary)."""
-    for name in ("asyncio_guest.hosts.qt", "asyncio_guest.hosts.pyside6"):
+    """The Qt adapter module."""
+    for name in ("asyncio_guest.hosts.qt",):
         try:
             return importlib.import_module(name)
         except ImportError:

@@ -24,8 +24,17 @@ def _as_code(match: re.Match[str]) -> str:
 
 
 class RstRoles(griffe.Extension):
-    """Rewrite Sphinx roles in every docstring into Markdown code spans."""
+    """Rewrite Sphinx roles in every docstring of a loaded package into Markdown code spans."""
 
-    def on_object(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        self._rewrite(pkg, set())
+
+    def _rewrite(self, obj: griffe.Object, seen: set[str]) -> None:
+        if obj.path in seen:
+            return
+        seen.add(obj.path)
         if obj.docstring is not None:
             obj.docstring.value = _ROLE.sub(_as_code, obj.docstring.value)
+        for member in obj.members.values():
+            if not member.is_alias:
+                self._rewrite(member, seen)  # type: ignore[arg-type]

@@ -14,7 +14,8 @@ from __future__ import annotations
 import atexit
 
 from asyncio_guest import _core
-from asyncio_guest._loop import GuestEventLoop, GuestRunAbandoned
+from asyncio_guest._driver import GuestRunAbandoned
+from asyncio_guest._loop import GuestEventLoop
 from asyncio_guest._run import modal, new_event_loop, run, start_guest_run
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
 ]
 
 __version__: str = _core.__version__
+"""The package version (the wheel's), e.g. ``"0.1.0"``."""
 
 # A worker thread that is still waiting when the interpreter shuts down must not
 # try to take the GIL during finalization: stop them all first.

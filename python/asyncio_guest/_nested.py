@@ -37,13 +37,12 @@ levels nest to any depth (a dialog opened from a task that runs in a nested tick
   ``await``, exactly as for a task that cancels itself.
 * **The end of the run.** A run cannot be finished with frozen iterations on the stack.
   A stop or a fatal error in a nested tick ends the chain there and is completed by T0
-  when the nested host loops return; the run asks its host to end them (see
-  ``GuestEventLoop.guest_end_nested_loops``).
+  when the nested host loops return; the run asks its host to end them
+  (``start_guest_run``'s ``end_nested_loops``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import logging
 import sys
@@ -52,45 +51,27 @@ from asyncio import events
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Optional
 
+from asyncio_guest import _compat
+
 if TYPE_CHECKING:
-    from asyncio_guest._loop import GuestEventLoop
+    from asyncio_guest._driver import GuestDriver
 
 logger = logging.getLogger("asyncio_guest")
 
 #: Returned by :func:`after_iteration` when the iteration was not frozen: go on as usual.
 CONTINUE = object()
 
-_swap_current_task = getattr(asyncio.tasks, "_swap_current_task", None)
 
-
-def _suspend_current_task(loop: GuestEventLoop) -> Optional[asyncio.Task[Any]]:
-    """Make no task current (A is blocked in the host's nested loop); return A."""
-    if _swap_current_task is not None:
-        return _swap_current_task(loop, None)  # type: ignore[no-any-return]
-    task = asyncio.current_task(loop)
-    if task is not None:
-        asyncio.tasks._leave_task(loop, task)
-    return task
-
-
-def _resume_current_task(loop: GuestEventLoop, task: Optional[asyncio.Task[Any]]) -> None:
-    if _swap_current_task is not None:
-        _swap_current_task(loop, task)
-    elif task is not None:
-        asyncio.tasks._enter_task(loop, task)
-
-
-class _Level:
+class Level:
     """One frozen loop iteration: its ``_run_once`` frame, the batch frame that called it,
     and the context its running handle entered (a task's step runs in the task's)."""
 
     __slots__ = ("batch_frame", "context", "deferred", "run_once_frame")
 
-    def __init__(self, run_once_frame: Any) -> None:
+    def __init__(self, run_once_frame: FrameType) -> None:
         self.run_once_frame = run_once_frame
         self.batch_frame = run_once_frame.f_back
-        handle = run_once_frame.f_locals.get("handle")
-        self.context = getattr(handle, "_context", None)
+        self.context = _compat.handle_context(_compat.running_handle(run_once_frame))
         #: Handles that must wait until this level ends (see _NestedReady.popleft).
         self.deferred: list[events.Handle] = []
 
@@ -100,30 +81,34 @@ class _NestedReady(collections.deque):  # type: ignore[type-arg]
 
     A frozen iteration that resumes keeps popping the handles it counted at its start;
     nested ticks already ran them. It gets a cancelled placeholder instead, which
-    ``_run_once`` skips. Every other caller gets the real queue.
+    ``_run_once`` skips. Every other caller gets the real queue, except for a handle that
+    runs in a context a frozen handle has entered: that one waits for its level to end.
     """
 
-    __slots__ = ("frozen", "levels", "placeholder")
+    __slots__ = ("frozen", "levels", "original", "placeholder")
 
-    def __init__(self, items: Any, placeholder: events.Handle) -> None:
-        super().__init__(items)
+    def __init__(self, original: collections.deque[Any], placeholder: events.Handle) -> None:
+        super().__init__(original)
+        original.clear()
+        #: The loop's own deque, given back (with the queue's content) when the last
+        #: level ends, so that anything holding it keeps holding the live queue.
+        self.original = original
         #: The ``_run_once`` frames of the levels (one per level, outermost first).
-        self.frozen: list[Any] = []
-        self.levels: list[_Level] = []
+        self.frozen: list[FrameType] = []
+        self.levels: list[Level] = []
         self.placeholder = placeholder
 
     def popleft(self) -> Any:
         if self.frozen and sys._getframe(1) in self.frozen:
             return self.placeholder
         handle = super().popleft()
-        context = getattr(handle, "_context", None)
+        context = _compat.handle_context(handle)
         if context is not None:
             for level in self.levels:
                 if level.context is context:
-                    # This handle runs in a context that a frozen handle has entered
-                    # (the blocked task's own, or a callback sharing it): a context
-                    # cannot be entered twice, so it waits until that level ends,
-                    # like anything else of the blocked task.
+                    # A context cannot be entered twice: this handle (the blocked
+                    # task's own, or a callback sharing its context) waits until that
+                    # level ends, like anything else of the blocked task.
                     level.deferred.append(handle)
                     return self.placeholder
         return handle
@@ -133,132 +118,141 @@ def _noop() -> None:
     pass
 
 
-def _innermost_driver_frame(loop: GuestEventLoop) -> Any:
-    """The innermost frame on this stack that is this loop's ``_run_once`` or batch.
+def _innermost_driver_frame(driver: GuestDriver) -> Optional[FrameType]:
+    """The innermost frame on this stack that is the loop's ``_run_once`` or a batch.
 
     ``_run_once`` means the host runs us from inside a loop iteration (a nested host
-    loop); the batch means a host hook called the link inline; None: neither.
+    loop); a batch means a host hook called the link inline; None: neither.
     """
-    run_once_code = type(loop)._run_once.__code__  # type: ignore[attr-defined]
-    batch_code = type(loop)._guest_run_batch.__code__
+    loop = driver.loop
+    run_once_code = _compat.run_once_code(loop)
+    batch_code = type(driver)._run_batch.__code__
     frame: Optional[FrameType] = sys._getframe(2)
     while frame is not None:
         code = frame.f_code
-        if (code is run_once_code or code is batch_code) and frame.f_locals.get("self") is loop:
+        if code is run_once_code:
+            if frame.f_locals.get("self") is loop:
+                return frame
+        elif code is batch_code and frame.f_locals.get("self") is driver:
             return frame
         frame = frame.f_back
     return None
 
 
-def run_nested_tick(loop: GuestEventLoop, probe: bool) -> bool:
+def run_nested_tick(driver: GuestDriver, probe: bool) -> bool:
     """Run a guest tick inside the current one, if a nested host loop is running.
 
     Called, on the host thread, by a link or a watchdog probe that the host ran while
     a tick is on the stack. Returns False if this is not a nested host loop (the host
     called the link inline from its hook): the caller reports it.
     """
-    frame = _innermost_driver_frame(loop)
-    if frame is None or frame.f_code is not type(loop)._run_once.__code__:  # type: ignore[attr-defined]
+    frame = _innermost_driver_frame(driver)
+    loop = driver.loop
+    if frame is None or frame.f_code is not _compat.run_once_code(loop):
         return False
-    levels = loop._guest_levels
+    levels = driver.levels
     if not levels or levels[-1].run_once_frame is not frame:
         # An iteration is running host code that runs host callbacks: the chain is
         # held by that iteration's tick, so this tick takes it over.
-        _freeze(loop, frame)
+        _freeze(driver, frame)
     elif probe:
         # Between nested ticks of an existing level a link is in flight already.
         return True
     loop._guest_remove_wakers()
-    loop._guest_cancel_wait = None
+    driver.cancel_wait = None  # the host's watch fired (if it held the link): it is over
     depth = len(levels)
-    task = _suspend_current_task(loop)
-    current_handle = loop._current_handle  # type: ignore[attr-defined]
+    task = _compat.suspend_current_task(loop)
+    current_handle = _compat.current_handle(loop)
+    error: Optional[BaseException] = None
     try:
-        next_step = loop._guest_run_batch()
+        stopped = driver._run_batch()
     except BaseException as exc:
-        next_step = exc
+        stopped, error = True, exc
     finally:
         # A level above ours that did not end normally (an exception went through
         # its frozen iteration) is over too; what it deferred can run again.
         while len(levels) > depth:
-            loop._ready.extendleft(reversed(levels.pop().deferred))  # type: ignore[attr-defined]
-        _sync_frozen(loop)
-        loop._current_handle = current_handle  # type: ignore[attr-defined]
-        _resume_current_task(loop, task)
-    if next_step is None:
-        return True
-    # The chain ends here: the loop stopped, or the tick failed. The run can only be
-    # finished by the outermost tick, once the host's nested loops return.
-    if next_step is not _stopped() and loop._guest_nested_error is None:
-        loop._guest_nested_error = next_step  # type: ignore[assignment]
-    loop._guest_request_end_of_nested_loops()
+            _requeue(driver, levels.pop())
+        _sync_frozen(driver)
+        _compat.set_current_handle(loop, current_handle)
+        _compat.resume_current_task(loop, task)
+    if stopped:
+        # The chain ends here: the loop stopped, or the tick failed. The run can only
+        # be finished by the outermost tick, once the host's nested loops return.
+        if error is not None and driver.nested_error is None:
+            driver.nested_error = error
+        driver.request_end_of_nested_loops()
     return True
 
 
-def _stopped() -> object:
-    from asyncio_guest._loop import _STOPPED
-
-    return _STOPPED
-
-
-def _freeze(loop: GuestEventLoop, run_once_frame: Any) -> None:
+def _freeze(driver: GuestDriver, run_once_frame: FrameType) -> None:
     """A new level: the iteration of ``run_once_frame`` waits for a nested host loop."""
-    loop._guest_levels.append(_Level(run_once_frame))
+    loop = driver.loop
+    driver.levels.append(Level(run_once_frame))
     loop._guest_nested_loops += 1
-    ready = loop._ready  # type: ignore[attr-defined]
+    ready = _compat.ready_queue(loop)
     if not isinstance(ready, _NestedReady):
         placeholder = events.Handle(_noop, (), loop, None)
         placeholder.cancel()
-        loop._ready = _NestedReady(ready, placeholder)  # type: ignore[attr-defined]
-    _sync_frozen(loop)
+        _compat.replace_ready_queue(loop, _NestedReady(ready, placeholder))
+    _sync_frozen(driver)
     if logger.isEnabledFor(logging.DEBUG):
         stack = "".join(traceback.format_stack(sys._getframe(3)))
         logger.debug(
             "asyncio_guest: a guest callback runs a nested host event loop (a modal dialog?); "
             "guest ticks go on inside it (depth %d). The blocking call:\n%s",
-            len(loop._guest_levels),
+            len(driver.levels),
             stack,
         )
 
 
-def _sync_frozen(loop: GuestEventLoop) -> None:
-    ready = loop._ready  # type: ignore[attr-defined]
+def _sync_frozen(driver: GuestDriver) -> None:
+    ready = _compat.ready_queue(driver.loop)
     if isinstance(ready, _NestedReady):
-        ready.frozen[:] = [level.run_once_frame for level in loop._guest_levels]
-        ready.levels[:] = loop._guest_levels
+        ready.frozen[:] = [level.run_once_frame for level in driver.levels]
+        ready.levels[:] = driver.levels
 
 
-def after_iteration(loop: GuestEventLoop) -> object:
+def _requeue(driver: GuestDriver, level: Level) -> None:
+    """A level ended: what it deferred goes first in the queue, in its order."""
+    if level.deferred:
+        _compat.ready_queue(driver.loop).extendleft(reversed(level.deferred))
+
+
+def after_iteration(driver: GuestDriver) -> object:
     """Called by a batch after each ``_run_once`` while levels exist.
 
     If this batch's iteration was frozen, the nested host loop has returned and the
     chain went on in nested ticks: end the level and return what the batch returns
-    (None: the next link is already in flight; or the stop / the error of a nested
-    tick). Otherwise return :data:`CONTINUE`.
+    (False: the next link is already in flight; True: the loop stopped), or raise the
+    error that ended a nested tick. Otherwise return :data:`CONTINUE`.
     """
-    levels = loop._guest_levels
+    levels = driver.levels
     if levels[-1].batch_frame is not sys._getframe(1):
         return CONTINUE
-    level = levels.pop()
-    _sync_frozen(loop)
-    if level.deferred:
-        # Their context is free again: first in the queue, in their order.
-        loop._ready.extendleft(reversed(level.deferred))  # type: ignore[attr-defined]
+    _requeue(driver, levels.pop())
+    _sync_frozen(driver)
+    loop = driver.loop
     if not levels:
-        # Back to the normal path: a plain deque again.
-        loop._ready = collections.deque(loop._ready)  # type: ignore[attr-defined]
-        error, loop._guest_nested_error = loop._guest_nested_error, None
+        _restore_ready_queue(driver)
+        error, driver.nested_error = driver.nested_error, None
         if error is not None:
-            return error
-    if loop._stopping:
-        return _stopped()
-    return None
+            raise error
+    elif driver.nested_error is not None:
+        return True  # the chain ended in a deeper tick: nothing may run now
+    return _compat.is_stopping(loop)
 
 
-def reset(loop: GuestEventLoop) -> None:
-    """The run ended: forget the levels (their frames are gone or going)."""
-    loop._guest_levels.clear()
-    loop._guest_nested_error = None
-    ready = loop._ready  # type: ignore[attr-defined]
+def _restore_ready_queue(driver: GuestDriver) -> None:
+    ready = _compat.ready_queue(driver.loop)
     if isinstance(ready, _NestedReady):
-        loop._ready = collections.deque(ready)  # type: ignore[attr-defined]
+        original = ready.original
+        original.extend(ready)
+        _compat.replace_ready_queue(driver.loop, original)
+
+
+def reset(driver: GuestDriver) -> None:
+    """The run ended: forget the levels (their frames are gone or going)."""
+    driver.levels.clear()
+    driver.nested_error = None
+    _restore_ready_queue(driver)

@@ -21,35 +21,30 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import signal
-import threading
-import warnings
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 import outcome
 
-from asyncio_guest._loop import (
+from asyncio_guest import _compat
+from asyncio_guest._driver import (
     DEFAULT_INLINE_WAIT,
     DEFAULT_TIME_SLICE,
-    GuestEventLoop,
+    GuestDriver,
     GuestRunAbandoned,
     Hook,
     WaitReadable,
     check_no_active_run,
+    driver_for,
 )
+from asyncio_guest._loop import GuestEventLoop
 
 T = TypeVar("T")
 
-_WAKEUP_FD_COLLISION = (
-    "asyncio_guest: the host had set signal.set_wakeup_fd(); the guest run replaces it "
-    "for its duration and signal handling code might have collided. If the host owns "
-    "the wakeup fd (Qt, GTK and asyncio hosts often do), pass "
-    "host_uses_signal_set_wakeup_fd=True."
+#: How long teardown waits for the default executor's threads (asyncio.Runner's bound).
+_EXECUTOR_SHUTDOWN_TIMEOUT = 300.0
+_executor_shutdown_takes_timeout = (
+    "timeout" in inspect.signature(asyncio.BaseEventLoop.shutdown_default_executor).parameters
 )
-
-
-def _noop() -> None:
-    pass
 
 
 def _check_callable(value: object, name: str) -> None:
@@ -117,17 +112,14 @@ class _MainTask(asyncio.Task):  # type: ignore[type-arg]
         """
         if not self.done() and self._guest_cancel_requests == 0:
             self.cancel()
-        self._guest_run.loop._guest_request_end_of_nested_loops()
+        self._guest_run.end_nested_loops()
 
 
 class _GuestRun:
-    """Bookkeeping of one run: the main task, signals, the done callback."""
+    """Bookkeeping of one run: the main task, Ctrl+C, teardown, the outcome."""
 
     def __init__(
-        self,
-        loop: GuestEventLoop,
-        done_callback: Callable[[outcome.Outcome], object],
-        host_uses_signal_set_wakeup_fd: bool,
+        self, loop: GuestEventLoop, done_callback: Callable[[outcome.Outcome], object]
     ) -> None:
         self.loop = loop
         self.done_callback = done_callback
@@ -135,51 +127,8 @@ class _GuestRun:
         #: Set once the run has ended (what done_callback got, or an abandonment).
         self.outcome: Optional[outcome.Outcome] = None
         self.interrupts = 0
-        self.tick_error: Optional[BaseException] = None
-        self._on_main_thread = threading.current_thread() is threading.main_thread()
-        self._old_wakeup_fd: Optional[int] = None
-        self._sigint_installed = False
-        self._host_uses_wakeup_fd = host_uses_signal_set_wakeup_fd
 
-    # -- signals ----------------------------------------------------------
-
-    def install_signal_handling(self) -> None:
-        """Route Ctrl+C to the main task and signals to the worker's poller.
-
-        Only on the main thread (the only place Python runs signal handlers).
-        The SIGINT handler is installed only if nobody installed one before
-        (the same rule as asyncio.Runner), so a host with its own keeps it.
-        """
-        if not self._on_main_thread:
-            return
-        if not self._host_uses_wakeup_fd:
-            # Python runs signal handlers only when the main thread runs Python
-            # code; a host blocked in C (Tk, GTK, Win32) would sit on them. With
-            # the wakeup fd on our self-pipe, a signal wakes the worker, which
-            # posts a tick, which gets the host thread into Python.
-            fd = self.loop._csock.fileno()  # type: ignore[attr-defined]
-            old = signal.set_wakeup_fd(fd, warn_on_full_buffer=False)
-            self._old_wakeup_fd = old
-            self.loop._guest_owns_wakeup_fd = True
-            if old != -1:
-                warnings.warn(RuntimeWarning(_WAKEUP_FD_COLLISION), stacklevel=4)
-        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            signal.signal(signal.SIGINT, self._on_sigint)
-            self._sigint_installed = True
-
-    def restore_signal_handling(self) -> None:
-        if not self._on_main_thread:
-            return
-        if self._sigint_installed:
-            self._sigint_installed = False
-            if signal.getsignal(signal.SIGINT) == self._on_sigint:
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-        if self._old_wakeup_fd is not None:
-            signal.set_wakeup_fd(self._old_wakeup_fd)
-            self._old_wakeup_fd = None
-            self.loop._guest_owns_wakeup_fd = False
-
-    def _on_sigint(self, signum: int, frame: object) -> None:
+    def on_sigint(self, signum: int, frame: object) -> None:
         # Like asyncio.Runner: the first Ctrl+C cancels the main task (host code
         # is never interrupted), a second one raises where it lands.
         self.interrupts += 1
@@ -187,9 +136,9 @@ class _GuestRun:
         if self.interrupts == 1 and task is not None and not task.done():
             task.cancel()
             # Make sure a guest blocked in the worker notices, and end the host's
-            # nested loops (modal dialogs) a blocked task is waiting in.
+            # nested loops (modal dialogs) a blocked task may be waiting in.
             if not self.loop.is_closed():
-                self.loop.call_soon_threadsafe(self.loop._guest_request_end_of_nested_loops)
+                self.loop.call_soon_threadsafe(self.end_nested_loops)
             return
         raise KeyboardInterrupt()
 
@@ -199,7 +148,13 @@ class _GuestRun:
         self.loop.create_task(self._teardown())
         # A task blocked in a nested host loop (a modal dialog called directly) can
         # only be cancelled and awaited once that loop returns.
-        self.loop._guest_request_end_of_nested_loops()
+        self.end_nested_loops()
+
+    def end_nested_loops(self) -> None:
+        """The run is ending: ask the host to end the nested loops a tick is inside."""
+        driver = driver_for(self.loop)
+        if driver is not None:
+            driver.request_end_of_nested_loops()
 
     async def _teardown(self) -> None:
         loop = self.loop
@@ -226,14 +181,16 @@ class _GuestRun:
                             }
                         )
             await loop.shutdown_asyncgens()
-            await loop.shutdown_default_executor()
+            if _executor_shutdown_takes_timeout:
+                await loop.shutdown_default_executor(_EXECUTOR_SHUTDOWN_TIMEOUT)  # type: ignore[call-arg]
+            else:
+                await loop.shutdown_default_executor()
         finally:
             loop.stop()
 
     def on_loop_stopped(self, tick_error: Optional[BaseException]) -> None:
         """Called by the loop, on the host thread, once its run has ended."""
         loop = self.loop
-        self.restore_signal_handling()
         try:
             loop.close()
         except BaseException as exc:  # pragma: no cover - defensive
@@ -299,7 +256,8 @@ def start_guest_run(
     ``inline_wait``: for this long after the last I/O event, the host thread
     may wait (within the slice) for more I/O instead of handing the wait over,
     which saves a thread hop per request/response (0: never wait for I/O on
-    the host thread).
+    the host thread; the default on Windows, whose waits round up to the
+    ~15.6 ms system tick, 2 ms elsewhere).
 
     ``wait_readable(fd, timeout, fn) -> cancel`` (optional) enables the
     thread-free mode for hosts that can watch a file descriptor on their own
@@ -313,14 +271,48 @@ def start_guest_run(
     loops return (closes its modal dialogs). A task may call a blocking modal
     function directly; other tasks keep running inside the nested loop, but the
     run can only finish after it returns. When the run must end (the main task
-    finished or was cancelled, Ctrl+C) while such a loop is running, this is
-    called so that quitting stays prompt.
+    finished or was cancelled through ``cancel_once``, Ctrl+C) while such a loop
+    runs, this is called so that quitting stays prompt.
 
     Returns the main :class:`asyncio.Task`. No user code has run when this
     returns; the host can already use the loop (``task.get_loop()``) with
     ``create_task``, ``call_soon``, ``call_later`` and ``call_soon_threadsafe``.
     Cancel the main task to end the run early; do not stop the host before
     ``done_callback`` has been called.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object (pass the function and its
+            arguments: ``start_guest_run(fn, arg)``) or does not return a coroutine;
+            a hook, ``done_callback``, ``wait_readable`` or ``end_nested_loops`` is not
+            callable; ``debug`` is not a bool or None; ``time_slice`` or
+            ``inline_wait`` is not a number.
+        ValueError: ``time_slice`` or ``inline_wait`` is outside 0 to 1 second.
+        RuntimeError: a guest run is already active on this thread, or a hook called
+            the guest's callback inline instead of queueing it.
+
+    Example:
+        A minimal host: a queue of callables drained on this thread.
+
+        ```python
+        import asyncio, queue
+        import asyncio_guest
+
+        calls: queue.SimpleQueue = queue.SimpleQueue()
+        results = []
+
+        async def main() -> str:
+            await asyncio.sleep(0.1)
+            return "done"
+
+        asyncio_guest.start_guest_run(
+            main,
+            run_sync_soon_threadsafe=calls.put,
+            done_callback=results.append,
+        )
+        while not results:
+            calls.get()()
+        print(results[0].unwrap())  # done
+        ```
     """
     _check_callable(run_sync_soon_threadsafe, "run_sync_soon_threadsafe")
     _check_callable(done_callback, "done_callback")
@@ -338,31 +330,36 @@ def start_guest_run(
     check_no_active_run()
     coro = _make_coroutine(async_fn, args)
     loop = GuestEventLoop()
-    run = _GuestRun(loop, done_callback, host_uses_signal_set_wakeup_fd)
+    run = _GuestRun(loop, done_callback)
+    task: Optional[_MainTask] = None
     try:
         if debug is not None:
             loop.set_debug(debug)
         loop.guest_time_slice = float(time_slice)
         loop.guest_inline_wait = float(inline_wait)
-        loop.guest_end_nested_loops = end_nested_loops
         task = _MainTask(coro, loop=loop)
         task._guest_run = run
         run.main_task = task
         task.add_done_callback(run.on_main_done)
-        run.install_signal_handling()
-        loop._guest_begin(
+        driver = GuestDriver(
+            loop,
             run_sync_soon_threadsafe,
             run_sync_soon_not_threadsafe,
             run.on_loop_stopped,
-            wait_readable=wait_readable,
+            wait_readable,
+        )
+        driver.end_nested_loops = end_nested_loops
+        driver.start(
+            set_wakeup_fd=not host_uses_signal_set_wakeup_fd,
+            on_sigint=run.on_sigint,
+            warn_if_wakeup_fd_replaced=True,
         )
     except BaseException:
-        run.restore_signal_handling()
         if not loop.is_closed():
             # The task never ran: close its coroutine and drop it without warnings.
             coro.close()
-            if run.main_task is not None:
-                run.main_task._log_destroy_pending = False  # type: ignore[attr-defined]
+            if task is not None:
+                _compat.silence_pending_destroy(task)
             loop.close()
         raise
     return task
@@ -390,10 +387,12 @@ def finish_run_here(task: asyncio.Task[Any]) -> outcome.Outcome:
             f"finish_run_here() needs the main task returned by start_guest_run(), got {task!r}"
         )
     loop = run.loop
-    if run.outcome is None and loop._guest_abandoned_off_thread:
+    driver = driver_for(loop)
+    if run.outcome is None and driver is not None and driver.abandoned_off_thread:
         check_no_active_run()  # ends it here, on its host thread, as abandoned
     if run.outcome is not None:
         return run.outcome
+    assert driver is not None
     from asyncio_guest.hosts.builtin import QueueHost
 
     host = QueueHost()
@@ -402,7 +401,7 @@ def finish_run_here(task: asyncio.Task[Any]) -> outcome.Outcome:
         host.stop()
         run.on_loop_stopped(tick_error)
 
-    loop._guest_move_to_host(
+    driver.move_to_host(
         host.run_sync_soon_threadsafe,
         host.run_sync_soon_not_threadsafe,
         on_stop,
@@ -435,7 +434,7 @@ async def modal(fn: Callable[..., T], *args: Any) -> T:
     """
     _check_callable(fn, "fn")
     loop = asyncio.get_running_loop()
-    if not isinstance(loop, GuestEventLoop) or not loop._guest_active:
+    if not isinstance(loop, GuestEventLoop) or driver_for(loop) is None:
         raise RuntimeError(
             "asyncio_guest.modal() must be awaited inside a guest run (start_guest_run "
             "or a hosts.<name>.run helper)"
@@ -448,12 +447,12 @@ async def modal(fn: Callable[..., T], *args: Any) -> T:
         try:
             result = fn(*args)
         except BaseException as exc:
-            if not future.done() and loop._guest_active:
+            if not future.done() and driver_for(loop) is not None:
                 future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
         else:
-            if not future.done() and loop._guest_active:
+            if not future.done() and driver_for(loop) is not None:
                 future.set_result(result)
 
     loop.post_to_host(run_on_host)
@@ -461,12 +460,32 @@ async def modal(fn: Callable[..., T], *args: Any) -> T:
 
 
 def new_event_loop() -> GuestEventLoop:
-    """A new :class:`GuestEventLoop` (for ``asyncio.set_event_loop`` style code)."""
+    """A new :class:`GuestEventLoop` (for ``asyncio.set_event_loop`` style code).
+
+    Example:
+        ```python
+        loop = asyncio_guest.new_event_loop()
+        try:
+            loop.run_until_complete(main())
+        finally:
+            loop.close()
+        ```
+    """
     return GuestEventLoop()
 
 
 def run(main: Awaitable[T], *, debug: Optional[bool] = None) -> T:
-    """``asyncio.run(main)`` on a :class:`GuestEventLoop` (built-in host)."""
+    """``asyncio.run(main)`` on a :class:`GuestEventLoop` (built-in host).
+
+    Raises:
+        RuntimeError: called while an event loop is running on this thread.
+        BaseException: whatever ``main`` raises.
+
+    Example:
+        ```python
+        print(asyncio_guest.run(main()))
+        ```
+    """
     runner_cls = getattr(asyncio, "Runner", None)
     if runner_cls is not None:
         with runner_cls(debug=debug, loop_factory=GuestEventLoop) as runner:

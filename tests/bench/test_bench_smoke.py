@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,28 @@ def test_statistics_helpers() -> None:
     assert math.isnan(percentile([], 50))
     s = summary([3.0, 1.0, 2.0, float("nan")])
     assert (s["median"], s["min"], s["max"], s["n"]) == (2.0, 1.0, 3.0, 3)
+
+
+def test_baseline_tree_must_hold_the_package(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(RUN), "--baseline-tree", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "no python/asyncio_guest there" in proc.stderr
+
+
+def test_baseline_contenders_import_the_other_tree_first(tmp_path: Path) -> None:
+    import run as harness
+
+    env = harness.Env(
+        python=sys.executable, env={"PYTHONPATH": "/elsewhere"}, baseline_tree=tmp_path
+    )
+    assert harness.registry_name("ours-tk@base") == "ours-tk"
+    assert harness.registry_name("ours-tk") == "ours-tk"
+    assert harness.env_for(env, "ours-tk") == {"PYTHONPATH": "/elsewhere"}
+    assert harness.env_for(env, "ours-tk@base")["PYTHONPATH"] == os.pathsep.join(
+        [str(tmp_path / "python"), "/elsewhere"]
+    )

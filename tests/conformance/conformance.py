@@ -17,7 +17,7 @@ first run and again in an isolated re-run.  Every difference must be listed in
 on a listed one that no longer differs (stale).  ``--write-docs`` puts the
 table into ``docs/conformance.md``.
 
-Usage (see ``scripts/conformance.sh``)::
+Usage (``make conformance`` runs the first form)::
 
     python tests/conformance/conformance.py run [--versions 3.9,3.13] [--jobs 2]
     python tests/conformance/conformance.py table   # re-print the last run
@@ -487,7 +487,7 @@ class Xvfb:
             return self
         exe = shutil.which("Xvfb")
         if exe is None:
-            raise RuntimeError("the Tk jobs need Xvfb: run scripts/install-conformance.sh")
+            raise RuntimeError("the Tk jobs need Xvfb: run make install")
         r, w = os.pipe()
         self.proc = subprocess.Popen(
             [exe, "-displayfd", str(w), "-nolisten", "tcp", "-screen", "0", "800x600x24"],
@@ -520,6 +520,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     versions = [v for v in args.versions.split(",") if v] if args.versions else list(VERSIONS)
     pythons = find_interpreters(versions, args.python or [])
     missing = [v for v in versions if v not in pythons]
+    if missing and args.versions:
+        raise SystemExit(f"no interpreter for {', '.join(missing)} (asked for with --versions)")
     if missing and not args.python:
         _log(f"no interpreter for {missing}: skipped")
     if not pythons:

@@ -48,30 +48,9 @@ class TkGuestEventLoop(GuestEventLoop):
             return
         stats["tk_runs"] += 1
         host = TkHost(_main_root())
-        stopped: list[Optional[BaseException]] = []
-
-        def on_stop(exc: Optional[BaseException]) -> None:
-            stopped.append(exc)
-            host.stop()
-
         try:
-            self._guest_begin(
-                host.run_sync_soon_threadsafe, host.run_sync_soon_not_threadsafe, on_stop
-            )
-            try:
-                host.mainloop()
-            finally:
-                # A no-op after a normal stop; after an exception out of the Tk
-                # loop itself (KeyboardInterrupt) it ends the run and leaves the
-                # loop reusable, as the stock loop does.
-                self._guest_end()
+            self._run_forever_on(host, use_fd_watch=False)
         finally:
             host.close()
             # One Tcl command per TkHost; do not let thousands pile up.
             host.root.deletecommand(host._cmd)
-        if stopped and stopped[0] is not None:
-            exc = stopped[0]
-            try:
-                raise exc
-            finally:
-                del exc

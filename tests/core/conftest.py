@@ -28,7 +28,7 @@ def no_leaks() -> Iterator[None]:
     now = signal.set_wakeup_fd(-1)
     signal.set_wakeup_fd(now)
     assert now == wakeup, "signal wakeup fd was not restored"
-    from asyncio_guest._loop import _active
+    from asyncio_guest._driver import _active
 
     assert not _active, "a guest run is still registered"
     assert thread_count() <= threads, "a thread was left running"

@@ -169,7 +169,6 @@ def test_a_forked_child_can_run_its_own_loop() -> None:
         if pid == 0:  # the child: a fresh loop of its own must work
             code = 1
             try:
-                asyncio.set_event_loop(None)
                 asyncio.events._set_running_loop(None)
                 child = asyncio_guest.GuestEventLoop()
                 code = 0 if child.run_until_complete(asyncio.sleep(0.01, 7)) == 7 else 2

@@ -76,3 +76,32 @@ def test_bad_argument() -> None:
 def test_worker_mode_has_no_fd_watch() -> None:
     assert QueueHost(thread_free=False).wait_readable is None
     assert QueueHost().wait_readable is not None
+
+
+@pytest.mark.parametrize("thread_free", [True, False], ids=["pipe", "queue"])
+def test_no_post_from_many_threads_is_lost(thread_free: bool) -> None:
+    """Posts race the loop going to sleep: every one must run (a lost wakeup
+    would leave a post queued while the loop sleeps until the bound)."""
+    host = QueueHost(thread_free=thread_free)
+    threads, posts = 4, 300
+    ran = [0]
+
+    def count() -> None:
+        ran[0] += 1
+        if ran[0] == threads * posts:
+            host.stop()
+
+    def poster(seed: int) -> None:
+        for i in range(posts):
+            if (i + seed) % 7 == 0:
+                time.sleep(0.0005)  # let the loop fall asleep now and then
+            host.run_sync_soon_threadsafe(count)
+
+    workers = [threading.Thread(target=poster, args=(n,)) for n in range(threads)]
+    host.call_later(30, host.stop)  # a bound, far above the few ms this takes
+    for w in workers:
+        w.start()
+    host.mainloop()
+    for w in workers:
+        w.join()
+    assert ran[0] == threads * posts

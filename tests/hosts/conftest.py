@@ -114,7 +114,8 @@ async def _with_sample(app: Any, driver: Callable[[], Awaitable[Any]]) -> Any:
         return await driver()
     finally:
         app.close()
-        await ctl
+        # The controller's main ends cancelled (a quit); wait for its cleanup.
+        await asyncio.gather(ctl, return_exceptions=True)
 
 
 def _scenario_download(d: Driver) -> dict[str, Any]:

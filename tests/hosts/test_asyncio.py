@@ -146,7 +146,7 @@ def _driver() -> Any:
 
         def make_app(self, **kw: Any) -> Any:
             host = AsyncioHost()
-            app = asyncio_app.TerminalApp(host.loop, **kw)
+            app = asyncio_app.TerminalApp(host, **kw)
             app.out = io.StringIO()
             app.host = host
             return app
@@ -170,3 +170,42 @@ if __name__ == "__main__":
     from conftest import child_main
 
     child_main(_driver(), sys.argv[1:] or None)
+
+
+def test_host_code_reaches_the_guest_and_the_wrong_loop_warns() -> None:
+    """create_guest_task/call_in_guest run guest work from a host callback; in debug mode a
+    task that a host callback puts on the host loop during the run gets a RuntimeWarning."""
+    import asyncio
+    import warnings
+
+    from asyncio_guest.hosts.asyncio_host import AsyncioHost, run_as_guest
+
+    host = AsyncioHost()
+    seen: list[str] = []
+    mistakes: list[asyncio.Future[None]] = []
+
+    async def where() -> None:
+        seen.append(type(asyncio.get_running_loop()).__name__)
+
+    async def guest() -> None:
+        def host_callback() -> None:
+            host.create_guest_task(where())
+            host.call_in_guest(lambda: seen.append("called in guest"))
+            mistakes.append(asyncio.ensure_future(asyncio.sleep(0)))  # a host task
+
+        host.loop.call_soon(host_callback)
+        while len(seen) < 2:
+            await asyncio.sleep(0.01)
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            host.loop.run_until_complete(run_as_guest(guest, host=host, debug=True))
+    finally:
+        host.close()
+    assert sorted(seen) == ["GuestEventLoop", "called in guest"]
+    messages = [str(w.message) for w in caught if w.category is RuntimeWarning]
+    assert any("a host callback created a task on the host loop" in m for m in messages)
+    assert host.guest_loop is None
+    with pytest.raises(RuntimeError, match="no guest run is live on this host"):
+        host.call_in_guest(print)

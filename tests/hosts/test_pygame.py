@@ -2,7 +2,7 @@
 
 pygame-ce and classic pygame both install the module ``pygame`` and cannot share a venv, so
 the scenarios of ``conftest.py`` run twice in child interpreters (this file as a script):
-once with this interpreter (pygame-ce, what ``scripts/install-hosts-a.sh`` installs) and once
+once with this interpreter (pygame-ce, what ``make install`` installs) and once
 with the classic-pygame venv that script creates (``<venv>-pygame-classic``; override with
 ``ASYNCIO_GUEST_PYGAME_CLASSIC_PYTHON``).  Clicks and window close are real SDL events
 (``MOUSEBUTTONUP`` at the button, ``QUIT``) posted to the queue the host loop reads; host
@@ -34,7 +34,7 @@ def classic_python() -> str:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     raise AssertionError(
-        "no classic-pygame venv found: run scripts/install-hosts-a.sh (it creates "
+        "no classic-pygame venv found: run make install (it creates "
         "<venv>-pygame-classic) or set ASYNCIO_GUEST_PYGAME_CLASSIC_PYTHON"
     )
 

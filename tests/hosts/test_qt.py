@@ -333,7 +333,7 @@ if __name__ != "__main__":
             # In CI everything is installed: a missing binding must fail, not skip.
             marks=pytest.mark.skipif(
                 not _available(b) and not os.environ.get("CI"),
-                reason=f"{b} not installed (scripts/install-hosts-b.sh)",
+                reason=f"{b} not installed (make install)",
             ),
         )
         for b in BINDINGS

@@ -1,7 +1,7 @@
 """wxPython host under a private Xvfb, real toolkit, real I/O.
 
 wxPython comes from Debian's ``python3-wxgtk4.0`` (built for Python 3.11; see
-scripts/install-hosts-b.sh), so these tests skip, with that reason, where ``wx`` does not
+`make install`), so these tests skip, with that reason, where ``wx`` does not
 import.  One ``wx.App`` per process, so every scenario runs in a fresh child interpreter:
 this file run as a script (``python test_wx.py SCENARIO``) drives the sample window of
 ``asyncio_guest.samples.wx_app`` or a bare guest and prints one JSON line the pytest side checks.
@@ -327,7 +327,7 @@ if __name__ != "__main__":
                 and not (os.environ.get("CI") and sys.version_info[:2] == (3, 11))
             ),
             reason="wxPython does not import in this interpreter (PyPI has no Linux wheels; "
-            "scripts/install-hosts-b.sh links Debian's python3-wxgtk4.0, built for 3.11 only)",
+            "make install links Debian's python3-wxgtk4.0, built for 3.11 only)",
         ),
         pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb is not installed"),
     ]

@@ -75,27 +75,32 @@ async def busy():
 """
 
 SCENARIOS = {
-    # The host loop returns while the guest still has work: run_on_host must
-    # say so, and the interpreter must still exit (the worker may be waiting).
+    # The host loop returns while the guest still has work: run_on_host finishes the run on
+    # this thread (the main task is cancelled; a quit returns None), and the interpreter must
+    # still exit (the worker may be waiting).
     "host_stops_mid_run": (
         r"""
 host = QueueHost()
 async def main():
     asyncio.get_running_loop().call_later(0.05, host.stop)
     await asyncio.sleep(3600)
-try:
-    run_on_host(host, main)
-except RuntimeError as exc:
-    print("REPORTED", exc, flush=True)
+print("RESULT", run_on_host(host, main), flush=True)
+report_threads()
 """,
-        ["REPORTED the host loop returned before the guest run finished"],
+        ["RESULT None", "THREADS [] OS_THREADS 1"],
         0,
     ),
-    # The host stops and throws its queue away with a tick still in it: the
-    # run is reported by run_on_host and abandoned (no hang, no later tick).
+    # The host stops and throws its queue away with a tick still in it (as a toolkit that
+    # frees pending callbacks when its loop ends): no hang and no later tick; run_on_host
+    # ends the run here, or reports it abandoned if the dropped tick was its only way on.
     "host_drops_pending_tick": (
         r"""
-host = QueueHost()
+from asyncio_guest import GuestRunAbandoned
+class DroppingHost(QueueHost):
+    def mainloop(self):
+        super().mainloop()
+        self.close()   # drops whatever is still queued
+host = DroppingHost()
 async def main():
     loop = asyncio.get_running_loop()
     def stop_and_drop():
@@ -104,13 +109,14 @@ async def main():
     loop.call_later(0.05, stop_and_drop)
     await asyncio.sleep(3600)
 try:
-    run_on_host(host, main)
-except RuntimeError as exc:
-    print("REPORTED", exc, flush=True)
+    print("FINISHED with", run_on_host(host, main), flush=True)
+except GuestRunAbandoned as exc:
+    print("FINISHED abandoned:", exc, flush=True)
 del host
 gc.collect()
+report_threads()
 """,
-        ["REPORTED the host loop returned"],
+        ["FINISHED", "THREADS [] OS_THREADS 1"],
         0,
     ),
     # The threadsafe hook (called by the worker thread) raises: the error must
@@ -262,7 +268,10 @@ def test_fault_is_reported_and_exits(name: str) -> None:
 KI_SCRIPT = (
     PRELUDE
     + r"""
-import socket
+import signal, socket
+# Ctrl+C must raise KeyboardInterrupt here even if this process was started with SIGINT
+# ignored (a background job of a non-interactive shell is), which the child would inherit.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 async def main():
     loop = asyncio.get_running_loop()
     a, b = socket.socketpair()
@@ -341,10 +350,7 @@ host = QueueHost()
 async def main():
     asyncio.get_running_loop().call_later(0.02, host.stop)
     await asyncio.sleep(3600)    # the worker is waiting when the host stops
-try:
-    run_on_host(host, main)
-except RuntimeError as exc:
-    print("REPORTED", exc, flush=True)
+print("RESULT", run_on_host(host, main), flush=True)
 del host
 gc.collect()
 print("RUNNING LOOP", asyncio._get_running_loop(), flush=True)
@@ -361,12 +367,12 @@ print(asyncio.run(again()), flush=True)
 def test_thread_usable_after_host_stopped_mid_run() -> None:
     """After a host stopped mid-run, the thread can run guests (and asyncio) again.
 
-    (Found by this suite: the abandoned run used to stay registered as the
+    (Found by this suite: an unfinished run used to stay registered as the
     thread's running loop, so every later run on that thread failed.)
     """
     proc = run_python(RESTART_SCRIPT, timeout=30)
     out = proc.stdout + proc.stderr
-    assert "REPORTED the host loop returned" in out, out[-3000:]
+    assert "RESULT None" in out, out[-3000:]
     assert "RUNNING LOOP None" in out, out[-3000:]
     assert out.count("second run ok") == 2, out[-3000:]
     assert proc.returncode == 0, out[-3000:]

@@ -3,9 +3,9 @@
 #
 #   webview/scripts/install-webview.sh PYTHON [PYTHON...]
 #
-# 1. apt: WebKitGTK 4.1 + GTK 3 headers, cmake (wv-sys builds the bundled webview C++
-#    source with CMake), and what the tests, the typed-client check and the screenshot use
-#    (xvfb, xauth, node-typescript for `tsc`, imagemagick for `import`).
+# 1. System packages (WebKitGTK 4.1 + GTK 3 headers, cmake for wv-sys's bundled C++ source,
+#    xvfb, node-typescript for `tsc`, imagemagick) are in requirements/system-packages.txt,
+#    which `make install` installs before it runs this script.
 # 2. Builds ONE abi3 wheel of webview/ with maturin (webview/target, single job) and
 #    pip-installs it (--no-deps: the core asyncio-guest must already be installed in
 #    each Python; it is checked, never fetched from an index).
@@ -15,16 +15,12 @@
 #    (WEBVIEW_DOWNLOAD_BASE/WEBVIEW_VERSION) instead of fetching from GitHub.
 # Idempotent: re-running rebuilds incrementally and reinstalls.
 set -euo pipefail
-# shellcheck source=scripts/_apt.sh
-source "$(dirname "$0")/../../scripts/_apt.sh"
 here="$(cd "$(dirname "$0")/../.." && pwd)"
 if [[ $# -lt 1 ]]; then
     echo "usage: $0 PYTHON [PYTHON...]" >&2
     exit 2
 fi
 
-apt_packages=(libwebkit2gtk-4.1-dev libgtk-3-dev cmake pkg-config g++ xvfb xauth node-typescript imagemagick)
-apt_install_missing "${apt_packages[@]}"
 command -v cargo >/dev/null || { echo "cargo (Rust) is required to build webview/" >&2; exit 1; }
 
 pythons=()
@@ -36,7 +32,7 @@ for py in "$@"; do
 done
 
 first="${pythons[0]}"
-"$first" -m maturin --version >/dev/null 2>&1 || "$first" -m pip install -q "maturin>=1.7,<2"
+"$first" -m maturin --version >/dev/null 2>&1 || "$first" -m pip install -q -c "$here/requirements/constraints.txt" maturin
 wheels="$here/webview/target/wheels"
 rm -f "$wheels"/asyncio_guest_webview-*.whl
 # A development copy of the extension next to the sources would be packed twice.
@@ -51,7 +47,8 @@ for py in "${pythons[@]}"; do
     "$py" -m pip install -q --no-deps --force-reinstall "$wheel"
     "$py" -c "import asyncio_guest_webview as w; print('$py: asyncio_guest_webview', w.version())"
     if "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
-        if "$py" -m pip install -q --no-deps --only-binary=:all: "webview-python==1.1.3"; then
+        if "$py" -m pip install -q --no-deps --only-binary=:all: \
+            -c "$here/requirements/constraints.txt" webview-python; then
             WEBVIEW_DOWNLOAD_BASE="$libdir" WEBVIEW_VERSION=0.12.0 \
                 "$py" -c "import webview; print('$py: webview-python uses', webview._webview_ffi._webview_lib.lib._name)"
         else

@@ -16,7 +16,7 @@ out="${2:-$here/docs/images/webview_app.png}"
 mkdir -p "$(dirname "$out")"
 export WEBKIT_DISABLE_COMPOSITING_MODE=1 WEBKIT_DISABLE_DMABUF_RENDERER=1 NO_AT_BRIDGE=1
 export SAMPLE_PYTHON="$python" SHOT_OUT="$out"
-timeout 120 xvfb-run -a -s "-screen 0 760x620x24" bash -c '
+timeout 120 xvfb-run -a -s "-screen 0 760x650x24" bash -c '
     set -euo pipefail
     log="$(mktemp)"
     "$SAMPLE_PYTHON" -m asyncio_guest_webview.sample --demo --quit-after 3 >"$log" 2>&1 &

@@ -64,12 +64,55 @@ pyo3::create_exception!(
     "An error code returned by the webview C library."
 );
 
-#[cfg(target_os = "linux")]
+// `request_close` does exactly what the window's close button does, with each
+// platform's own call.  Only the GTK path is built and tested here; the
+// Windows and macOS ones follow those platforms' documented APIs.
+
+#[cfg(all(unix, not(target_os = "macos")))]
 extern "C" {
-    // From GTK 3, which the WebKitGTK 4.1 link line already pulls in.  Used
-    // only by `request_close`, to do exactly what the window manager's close
-    // button does (emit "delete-event", then destroy the window).
+    // From GTK 3, which the WebKitGTK 4.1 link line already pulls in: emits
+    // "delete-event", then destroys the window.
     fn gtk_window_close(window: *mut c_void);
+}
+
+#[cfg(windows)]
+extern "system" {
+    // From user32, which wv-sys links: the message the close button sends.
+    fn PostMessageW(window: *mut c_void, message: u32, wparam: usize, lparam: isize) -> i32;
+}
+
+#[cfg(target_os = "macos")]
+extern "C" {
+    // From the Objective-C runtime, which the Cocoa framework link pulls in.
+    fn sel_registerName(name: *const c_char) -> *mut c_void;
+    // Declared with the exact argument types of the message sent, as Apple
+    // requires for calls through objc_msgSend on arm64.
+    fn objc_msgSend(receiver: *mut c_void, selector: *mut c_void, sender: *mut c_void);
+}
+
+/// Close the library's native window as its close button would.
+///
+/// # Safety
+/// `window` is the library's live native window (`GtkWindow*`, `HWND` or
+/// `NSWindow*`), and the caller is on the GUI thread.
+unsafe fn close_native_window(window: *mut c_void) {
+    #[cfg(all(unix, not(target_os = "macos")))]
+    unsafe {
+        gtk_window_close(window)
+    };
+    #[cfg(windows)]
+    unsafe {
+        const WM_CLOSE: u32 = 0x0010;
+        PostMessageW(window, WM_CLOSE, 0, 0);
+    }
+    #[cfg(target_os = "macos")]
+    unsafe {
+        objc_msgSend(
+            window,
+            sel_registerName(c"performClose:".as_ptr()),
+            std::ptr::null_mut(),
+        )
+    };
 }
 
 /// The raw library handle.  Only ever dereferenced by the C library; we keep
@@ -230,18 +273,23 @@ extern "C" fn bind_trampoline(id: *const c_char, req: *const c_char, arg: *mut c
 /// A dispatched callback, as the C library calls it.
 type DispatchCallback = unsafe extern "C" fn(sys::webview_t, *mut c_void);
 
+/// `webview_dispatch`'s signature.
+type DispatchFn = unsafe extern "C" fn(
+    sys::webview_t,
+    Option<DispatchCallback>,
+    *mut c_void,
+) -> sys::webview_error_t;
+/// The signature of `webview_run` and `webview_terminate`.
+type HandleFn = unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t;
+
 /// The library entry points a queue drain needs.  Function pointers rather
 /// than direct calls, so that the same drain serves a libwebview loaded by
 /// another binding (see the module docs).
 #[derive(Clone, Copy)]
 struct LoopFns {
-    dispatch: unsafe extern "C" fn(
-        sys::webview_t,
-        Option<DispatchCallback>,
-        *mut c_void,
-    ) -> sys::webview_error_t,
-    run: unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t,
-    terminate: unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t,
+    dispatch: DispatchFn,
+    run: HandleFn,
+    terminate: HandleFn,
 }
 
 impl LoopFns {
@@ -258,7 +306,7 @@ impl LoopFns {
 /// What the drain marker needs: the flag it sets and how to stop the loop.
 struct DrainMarker {
     done: AtomicBool,
-    terminate: unsafe extern "C" fn(sys::webview_t) -> sys::webview_error_t,
+    terminate: HandleFn,
 }
 
 /// Sets `done` and stops the loop: the marker that ends a queue drain.
@@ -325,9 +373,9 @@ fn drain_library_queue(
     // signatures are the C API's (api.h); the handle belongs to that library.
     unsafe {
         let fns = LoopFns {
-            dispatch: std::mem::transmute::<usize, _>(dispatch),
-            run: std::mem::transmute::<usize, _>(run),
-            terminate: std::mem::transmute::<usize, _>(terminate),
+            dispatch: std::mem::transmute::<usize, DispatchFn>(dispatch),
+            run: std::mem::transmute::<usize, HandleFn>(run),
+            terminate: std::mem::transmute::<usize, HandleFn>(terminate),
         };
         drain_queue(py, fns, RawHandle(handle as sys::webview_t));
     }
@@ -592,7 +640,13 @@ impl NativeWebview {
 
     /// Set the window's title.  Owner thread.
     fn set_title(&self, title: &str) -> PyResult<()> {
-        self.call_with_str(StrCall::WINDOW, "set_title", "title", title, sys::webview_set_title)
+        self.call_with_str(
+            StrCall::WINDOW,
+            "set_title",
+            "title",
+            title,
+            sys::webview_set_title,
+        )
     }
 
     /// Set the window's size; `hint`: 0 none, 1 minimum, 2 maximum, 3 fixed.
@@ -622,7 +676,13 @@ impl NativeWebview {
 
     /// Load `html` as the page.  Owner thread.
     fn set_html(&self, html: &str) -> PyResult<()> {
-        self.call_with_str(StrCall::PAGE, "set_html", "html", html, sys::webview_set_html)
+        self.call_with_str(
+            StrCall::PAGE,
+            "set_html",
+            "html",
+            html,
+            sys::webview_set_html,
+        )
     }
 
     /// JS run at the start of every page load, before the page's scripts.
@@ -698,16 +758,8 @@ impl NativeWebview {
         if window.is_null() {
             return Ok(());
         }
-        #[cfg(target_os = "linux")]
-        // SAFETY: `window` is the library's live GtkWindow.
-        unsafe {
-            gtk_window_close(window)
-        };
-        #[cfg(not(target_os = "linux"))]
-        check(
-            unsafe { sys::webview_terminate(handle.0) },
-            "webview_terminate",
-        )?;
+        // SAFETY: `window` is the library's live native window; owner thread.
+        unsafe { close_native_window(window) };
         Ok(())
     }
 

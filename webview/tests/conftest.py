@@ -29,7 +29,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if not str(item.fspath).startswith(HERE):
             continue
-        # Tests named test_no_display_* check behaviour without a display on purpose.
-        reason = _skip_reason(needs_display=not item.name.startswith("test_no_display"))
+        # Tests named test_no_display_* check behaviour without a display on purpose, and
+        # modules that set NEEDS_DISPLAY = False never open a window.
+        needs_display = getattr(item.module, "NEEDS_DISPLAY", True) and not item.name.startswith(
+            "test_no_display"
+        )
+        reason = _skip_reason(needs_display=needs_display)
         if reason is not None:
             item.add_marker(pytest.mark.skip(reason=reason))

@@ -41,7 +41,6 @@ def test_closing_the_window_during_a_call_cancels_it_and_run_returns() -> None:
     assert "resolved" not in result
     assert result["cancelled"] is True
     assert result["finished"] is False
-    assert result["elapsed"] < 5, result["elapsed"]
     assert result["guest_io_threads"] == 0
     assert result["python_threads"] == ["MainThread"]
     assert result["destroyed"] is True
@@ -86,7 +85,6 @@ def test_terminate_from_another_thread_rejects_pending_calls() -> None:
     assert result["guest_io_threads"] == 0
     assert result["python_threads"] == ["MainThread"]
     assert result["destroyed"] is True
-    assert result["elapsed"] < 5
     assert result["rejections"] == [
         {
             "__asyncio_guest_error__": True,
@@ -160,21 +158,23 @@ def test_host_adapter_runs_any_coroutine_and_closing_cancels_it() -> None:
             return x + await wv.evaluate("document.body.textContent.length")
         emit(value=run(main, 1, webview=wv))
 
-        # Same webview again: closing the window cancels main().
+        # Same webview again: closing the window cancels main(), and a quit returns None.
+        cancelled = []
         async def until_closed():
             asyncio.get_running_loop().call_later(0.2, wv.close)
-            await asyncio.sleep(30)
-        try:
-            run(until_closed, webview=wv)
-        except asyncio.CancelledError:
-            emit(second="cancelled")
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.append(True)
+                raise
+        emit(second=run(until_closed, webview=wv), cancelled=cancelled)
         wv.destroy()
         emit(guest_io_threads=guest_io_threads(), python_threads=python_threads())
         """
     )
     assert result["is_host"] is True
     assert result["value"] == 5
-    assert result["second"] == "cancelled"
+    assert result["second"] is None and result["cancelled"] == [True]
     assert result["guest_io_threads"] == 0
     assert result["python_threads"] == ["MainThread"]
 
@@ -224,7 +224,6 @@ def test_ctrl_c_during_run_tears_down_and_reraises() -> None:
         """,
     )
     assert result["interrupted"] is True
-    assert result["elapsed"] < 5
     assert result["guest_io_threads"] == 0
     assert result["destroyed"] is True
 
@@ -244,7 +243,7 @@ def test_exceptions_in_dispatched_callables_go_to_unraisablehook() -> None:
         threading.Thread(target=lambda: wv.dispatch(lambda: order.append(2))).start()
         time.sleep(0.2)
         wv.dispatch(wv.terminate)
-        wv._native.run()
+        wv.native.run()
         wv.destroy()
         emit(seen=seen, order=order)
         """
@@ -274,7 +273,7 @@ def test_embedding_in_a_caller_owned_gtk_window() -> None:
             await asyncio.sleep(0.05)
             return a + b
         def done(v):
-            emit(value=v, same_window=wv._native.get_window() == window)
+            emit(value=v, same_window=wv.native.get_window() == window)
             wv.terminate()
         wv.bind("add", add)
         wv.bind("done", done)
@@ -314,6 +313,5 @@ def test_closing_also_cancels_background_tasks_started_by_bindings() -> None:
         """,
     )
     assert result["cancelled"] is True
-    assert result["elapsed"] < 5
     assert result["guest_io_threads"] == 0
     assert result["python_threads"] == ["MainThread"]

@@ -29,4 +29,14 @@ def test_sample_demo_runs_and_quits() -> None:
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert "demo: done" in proc.stdout
+    # The abort path: the page saw an AbortError, and Python closed the generator, whose
+    # finally cancelled the download task.
+    assert "demo: cancelled: cancelled at " in proc.stdout
+    assert "bytes: AbortError" in proc.stdout
+    assert "demo: downloaded: downloaded " in proc.stdout
+    assert "content verified" in proc.stdout
+    assert "demo: aborted: last cancel: cancelled at " in proc.stdout
+    assert "in Python the download was cancelled" in proc.stdout
+    assert "demo: image: Uint8Array of " in proc.stdout
+    assert "demo: raised: rejected: ValueError: this coroutine raised as requested" in proc.stdout
     assert "Traceback" not in proc.stderr, proc.stderr[-4000:]

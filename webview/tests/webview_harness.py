@@ -110,17 +110,20 @@ def run_scenario(
     return merged
 
 
-def page_scenario(setup: str, page_js: str, after: str = "", **kwargs: Any) -> dict[str, Any]:
+def page_scenario(
+    setup: str, page_js: str, after: str = "", webview_args: str = "", **kwargs: Any
+) -> dict[str, Any]:
     """A scenario with a ``Webview`` ``wv`` whose page runs ``page_js`` in an async function.
 
     ``setup`` (Python) binds what the page needs; the page ends by calling
     ``report({...})`` (bound here), which emits the object and calls ``wv.terminate()``.
     A JS exception is reported as ``{"js_error": "..."}``.  After ``run()`` returns the
     scenario emits ``after_run`` facts (threads left, elapsed), then runs ``after``.
+    ``webview_args`` is the text of the ``Webview(...)`` arguments.
     """
     code = f"""
 from asyncio_guest_webview import Webview, Size
-wv = Webview()
+wv = Webview({webview_args})
 wv.size = Size(480, 320)
 def report(result):
     emit(**result)

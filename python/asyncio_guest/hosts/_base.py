@@ -64,6 +64,22 @@ class Host(Protocol):
       so that a run that ends while a dialog is up (Ctrl+C, ``main`` returning, the window
       closed) ends promptly, whether ``asyncio_guest.modal(...)`` opened it or a task called
       the blocking function directly.  :meth:`stop` and the core call it.
+
+    Example:
+        An app that owns its Tk root starts the guest itself and keeps its own mainloop:
+
+        ```python
+        host = asyncio_guest.hosts.tk.TkHost(root)
+        results = []
+
+        def done(result: outcome.Outcome) -> None:
+            results.append(result)
+            host.stop()  # only now: the guest run is fully torn down
+
+        start_on_host(host, main, done_callback=done)
+        host.mainloop()
+        print(results[0].unwrap())
+        ```
     """
 
     #: True when the toolkit itself owns ``signal.set_wakeup_fd``.
@@ -133,7 +149,22 @@ class HostBase:
     host_uses_signal_set_wakeup_fd = False
     wait_readable: Optional[WaitReadable] = None
     end_nested_loops: Optional[Callable[[], None]] = None
+    #: The loop of the guest run on this host while it is live (set by start_on_host).
+    guest_loop: Optional[asyncio.AbstractEventLoop] = None
     _pending_error: Optional[BaseException] = None
+
+    def create_guest_task(self, coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        """From host code: run ``coro`` as a task of the guest loop (not the host's)."""
+        return self._guest().create_task(coro)
+
+    def call_in_guest(self, fn: Callable[..., object], *args: Any) -> asyncio.Handle:
+        """From host code: call ``fn(*args)`` soon on the guest loop, in a guest tick."""
+        return self._guest().call_soon_threadsafe(fn, *args)
+
+    def _guest(self) -> asyncio.AbstractEventLoop:
+        if self.guest_loop is None:
+            raise RuntimeError("no guest run is live on this host ")
+        return self.guest_loop
 
     def call(self, fn: Callable[[], object]) -> None:
         """Run one posted callable from the toolkit's dispatcher."""
@@ -266,14 +297,23 @@ def start_on_host(
     end_nested_loops = getattr(host, "end_nested_loops", None)
     if end_nested_loops is not None:
         kwargs.setdefault("end_nested_loops", end_nested_loops)
-    return start_guest_run(
+
+    def done(result: outcome.Outcome) -> object:
+        if isinstance(host, HostBase):
+            host.guest_loop = None
+        return done_callback(result)
+
+    task = start_guest_run(
         async_fn,
         *args,
         run_sync_soon_threadsafe=host.run_sync_soon_threadsafe,
         run_sync_soon_not_threadsafe=host.run_sync_soon_not_threadsafe,
-        done_callback=done_callback,
+        done_callback=done,
         **kwargs,
     )
+    if isinstance(host, HostBase):
+        host.guest_loop = task.get_loop()
+    return task
 
 
 def quit_outcome(result: outcome.Outcome) -> Any:

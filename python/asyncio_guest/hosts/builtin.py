@@ -53,7 +53,11 @@ class QueueHost:
         self._watch: Optional[list[Any]] = None
         self._running = False
         # Wakeups from other threads: True only while mainloop sleeps, so a
-        # busy loop's posts cost an append and nothing else.
+        # busy loop is never woken. Set and read under _wake_lock, together
+        # with the queue check: "append, then read the flag" on one side and
+        # "set the flag, then read the queue" on the other need one lock to be
+        # ordered (without the GIL, plain attribute stores and loads are not),
+        # or a post could see "awake" while the loop sees "nothing queued".
         self._sleeping = False
         self._wake_lock = threading.Lock()
         self._wake_fd = -1
@@ -65,8 +69,10 @@ class QueueHost:
     # -- the Host protocol ---------------------------------------------
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
-        self._calls.append(fn)
-        if self._sleeping:
+        with self._wake_lock:
+            self._calls.append(fn)
+            sleeping = self._sleeping
+        if sleeping:
             self._wake()
 
     def run_sync_soon_not_threadsafe(self, fn: Callable[[], object]) -> None:
@@ -157,10 +163,11 @@ class QueueHost:
         watch = self._watch
         if watch is not None:
             deadline = min(deadline, watch[1])
-        self._sleeping = True
-        try:
+        with self._wake_lock:
             if self._calls:
-                return  # posted between the check and _sleeping = True
+                return  # posted since the loop looked: run it first
+            self._sleeping = True
+        try:
             timeout = max(0.0, deadline - time.monotonic())
             if poller is None:
                 assert self._tokens is not None
@@ -178,7 +185,8 @@ class QueueHost:
                 if watch is not None:
                     poller.unregister(watch[0])
         finally:
-            self._sleeping = False
+            with self._wake_lock:
+                self._sleeping = False
         for fd, _ in ready:
             if fd == read_fd:
                 try:
@@ -203,5 +211,23 @@ class QueueHost:
 
 
 def run(async_fn: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """Run ``async_fn(*args)`` as a guest of a :class:`QueueHost` on this thread."""
+    """Run ``async_fn(*args)`` as a guest of a :class:`QueueHost` on this thread.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        async def main() -> str:
+            await asyncio.sleep(0.1)
+            return "done"
+
+        print(asyncio_guest.hosts.builtin.run(main))  # done
+        ```
+    """
     return run_on_host(QueueHost(), async_fn, *args)

@@ -168,6 +168,26 @@ def run(
     Create your GTK windows inside ``async_fn`` (or before).  Quitting follows the contract
     of :mod:`asyncio_guest.hosts`: when the last GTK window is destroyed (its close button,
     ``close()``, ``destroy()``) the main task is cancelled, and a quit returns ``None``.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        async def main() -> None:
+            label = Gtk.Label(label="0")
+            Gtk.Window(child=label).present()  # GTK 4
+            for n in range(100):
+                await asyncio.sleep(0.1)
+                label.set_text(str(n))
+
+        asyncio_guest.hosts.gtk.run(main)  # None if the window was closed
+        ```
     """
     coro = prepare_main("hosts.gtk.run", async_fn, args, kwargs)
     try:

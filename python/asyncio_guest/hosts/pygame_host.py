@@ -141,6 +141,25 @@ def run(
     Initialises pygame if needed.  ``on_event`` gets every event that is not a guest wakeup;
     without one, ``QUIT`` (the window's close button) cancels the main task.  Quitting follows
     the contract of :mod:`asyncio_guest.hosts`: a quit returns ``None``.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        pygame.init()
+        screen = pygame.display.set_mode((320, 200))
+
+        async def main() -> None:
+            await asyncio.sleep(5)  # the window keeps handling events meanwhile
+
+        asyncio_guest.hosts.pygame_host.run(main)  # None if the window was closed
+        ```
     """
     coro = prepare_main("hosts.pygame_host.run", async_fn, args, kwargs)
     try:

@@ -343,6 +343,28 @@ def run(
     Adopts the existing ``QApplication`` or creates one (kept for the process: Qt allows one
     per process and PyQt/PySide do not support re-creating it reliably).  Closing the last
     window cancels the main task, so the guest ends cleanly instead of being abandoned.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        app = QApplication([])
+        label = QLabel("0")
+        label.show()
+
+        async def main() -> None:
+            for n in range(100):
+                await asyncio.sleep(0.1)
+                label.setText(str(n))
+
+        asyncio_guest.hosts.qt.run(main)  # None if the window was closed
+        ```
     """
     coro = prepare_main("hosts.qt.run", async_fn, args, kwargs)
     try:

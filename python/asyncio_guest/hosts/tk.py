@@ -178,6 +178,28 @@ def run(
     cancels the main task (Tk's default close handler, which would destroy the window under
     the live guest, is replaced for the run; a handler of your own is kept), and so does
     ``root.destroy()`` or ``root.quit()`` from a callback or a task; a quit returns ``None``.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        root = tkinter.Tk()
+        label = tkinter.Label(root, text="0")
+        label.pack()
+
+        async def main() -> None:
+            for n in range(100):
+                await asyncio.sleep(0.1)
+                label["text"] = str(n)
+
+        asyncio_guest.hosts.tk.run(main, root=root)  # None if the window was closed
+        ```
     """
     coro = prepare_main("hosts.tk.run", async_fn, args, kwargs)
     try:

@@ -15,20 +15,21 @@ Windows): the IOLoop watches the guest poller's descriptor with ``add_handler``.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from tornado.ioloop import IOLoop
 
-from asyncio_guest.hosts._base import wait_readable_once
-from asyncio_guest.hosts.asyncio_host import run_as_guest
+from asyncio_guest.hosts._base import HostBase, prepare_main, quit_outcome, wait_readable_once
+from asyncio_guest.hosts.asyncio_host import guest_outcome
 
 __all__ = ["TornadoHost", "run"]
 
 T = TypeVar("T")
 
 
-class TornadoHost:
+class TornadoHost(HostBase):
     """Host adapter for a Tornado ``IOLoop`` (a new one unless given)."""
 
     host_uses_signal_set_wakeup_fd = True
@@ -36,10 +37,17 @@ class TornadoHost:
     def __init__(self, io_loop: Optional[IOLoop] = None, thread_free: bool = True) -> None:
         if io_loop is not None and not isinstance(io_loop, IOLoop):
             raise TypeError(f"io_loop must be a tornado IOLoop, got {type(io_loop).__name__}")
-        if not thread_free or sys.platform == "win32":
-            self.wait_readable = None  # type: ignore[method-assign,assignment]
+        if not isinstance(thread_free, bool):
+            raise TypeError(f"thread_free must be a bool, got {thread_free!r}")
+        if thread_free and sys.platform != "win32":
+            self.wait_readable = self._wait_readable
         self.io_loop = io_loop if io_loop is not None else IOLoop(make_current=False)
         self._owned = io_loop is None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The asyncio loop under the IOLoop (the host loop)."""
+        return self.io_loop.asyncio_loop  # type: ignore[no-any-return]
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
         if self.io_loop.asyncio_loop.is_closed():  # type: ignore[attr-defined]
@@ -48,7 +56,7 @@ class TornadoHost:
 
     run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
 
-    def wait_readable(
+    def _wait_readable(
         self, fd: int, timeout: Optional[float], fn: Callable[[], object]
     ) -> Callable[[], None]:
         """Thread-free mode: the IOLoop watches the guest poller's descriptor."""
@@ -80,18 +88,46 @@ def run(
     async_fn: Callable[..., Awaitable[T]],
     *args: Any,
     io_loop: Optional[IOLoop] = None,
+    thread_free: bool = True,
     **kwargs: Any,
-) -> T:
+) -> Optional[T]:
     """Run ``async_fn(*args)`` as a guest beside a Tornado IOLoop and return its result.
 
     The IOLoop (a new one unless given; closed afterwards if new) runs until the guest is
     done (``IOLoop.run_sync``); inside ``async_fn``, ``tornado.ioloop.IOLoop.current()`` is
-    not the host, so pass the host's IOLoop along if the guest needs it.
+    not the host, so pass the host's IOLoop along if the guest needs it.  Quitting follows
+    the contract of :mod:`asyncio_guest.hosts`: a quit (the main task cancelled) returns
+    ``None``.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        async def main() -> str:
+            await asyncio.sleep(0.1)
+            return "done"
+
+        print(asyncio_guest.hosts.tornado_host.run(main))  # done
+        ```
     """
-    host = TornadoHost(io_loop)
+    coro = prepare_main("hosts.tornado_host.run", async_fn, args, kwargs)
     try:
-        return host.io_loop.run_sync(  # type: ignore[no-any-return]
-            lambda: run_as_guest(async_fn, *args, host=host, **kwargs)
-        )
+        host = TornadoHost(io_loop, thread_free)
+    except BaseException:
+        coro.close()
+        raise
+
+    async def main() -> T:
+        return await coro
+
+    try:
+        result = host.io_loop.run_sync(lambda: guest_outcome(main, host=host, **kwargs))
+        return quit_outcome(result)  # type: ignore[no-any-return]
     finally:
         host.close()

@@ -250,6 +250,24 @@ def run(
     (``asyncio.current_task()``), or call ``PostQuitMessage`` from a window procedure or a
     task (the loop ends and the run is finished on the built-in host); a quit returns
     ``None``.  Win32 has no "last window closed" event: the app decides when it quits.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        async def main() -> int:
+            await asyncio.sleep(0.5)
+            user32 = ctypes.windll.user32
+            return await asyncio_guest.modal(user32.MessageBoxW, None, "Hello", "demo", 0)
+
+        asyncio_guest.hosts.win32.run(main)
+        ```
     """
     coro = prepare_main("hosts.win32.run", async_fn, args, kwargs)
     try:

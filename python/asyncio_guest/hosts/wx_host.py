@@ -144,6 +144,29 @@ def run(
     Ctrl+C: ``wx.App()`` resets SIGINT to ``SIG_DFL`` by default (``clearSigInt=True``), so
     Ctrl+C kills the process at once.  The app created here passes ``clearSigInt=False``, so
     Ctrl+C cancels the main task like ``asyncio.run`` does; create yours the same way.
+
+    Raises:
+        TypeError: ``async_fn`` is a coroutine object or not an async function, or a
+            keyword argument other than the documented ones was given (pass keyword
+            arguments to ``async_fn`` with ``functools.partial``). Raised before any
+            window is created.
+        KeyboardInterrupt: Ctrl+C ended the run (after the guest's cleanup).
+        Exception: whatever the main task raised, other than the cancellation of a quit.
+
+    Example:
+        ```python
+        app = wx.App(False, clearSigInt=False)
+        frame = wx.Frame(None, title="demo")
+        label = wx.StaticText(frame, label="0")
+        frame.Show()
+
+        async def main() -> None:
+            for n in range(100):
+                await asyncio.sleep(0.1)
+                label.SetLabel(str(n))
+
+        asyncio_guest.hosts.wx_host.run(main, app=app)  # None if the frame was closed
+        ```
     """
     coro = prepare_main("hosts.wx_host.run", async_fn, args, kwargs)
     try:

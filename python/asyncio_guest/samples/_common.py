@@ -32,8 +32,9 @@ implements the small :class:`SampleView` protocol (four ``show_*`` methods, all 
 host thread from guest tasks), creates ``SampleController(view)``, starts
 ``controller.main`` as the guest (``asyncio_guest.hosts.<name>.run(controller.main)`` or
 ``start_guest_run``), and wires its buttons to ``controller.start_download()``,
-``controller.cancel_download()`` and ``controller.close()`` (window close).  ``close()``
-cancels the main task; the guest then tears down and ``done_callback`` ends the host loop.
+``controller.cancel_download()``.  Closing the window needs no wiring: the adapter's ``run()``
+cancels the main task (the quit contract), which then returns ``None``.  ``controller.close()``
+quits the same way from code (``--quit-after``).
 The modal-dialog button is sample-specific: it calls
 ``controller.spawn(coro)`` with a coroutine that does ``await asyncio_guest.modal(...)``.
 
@@ -41,7 +42,7 @@ For tests: ``controller.count``, ``controller.progress`` (received, total),
 ``controller.last_download`` ("done" / "cancelled" / "error: ...") and
 ``controller.download_task``.  Hosts whose own callbacks run on another asyncio loop
 (Tornado, an asyncio host) must reach the controller through
-``controller.loop.call_soon(...)``: there ``asyncio.ensure_future`` would pick the host loop.
+``host.call_in_guest(...)``: there ``asyncio.ensure_future`` would pick the host loop.
 """
 
 from __future__ import annotations
@@ -329,7 +330,7 @@ class SampleController:
         self.main_task: Optional[asyncio.Task[None]] = None
         #: The guest loop (set when ``main`` starts).  Hosts whose own code runs on another
         #: asyncio loop (Tornado, an asyncio host) call controller methods through
-        #: ``controller.loop.call_soon(...)`` so they run in the guest.
+        #: ``host.call_in_guest(...)`` so they run in the guest.
         self.loop: Optional[asyncio.AbstractEventLoop] = None
         self.download_task: Optional[asyncio.Task[bytes]] = None
         self._tasks: set[asyncio.Task[object]] = set()
@@ -354,12 +355,10 @@ class SampleController:
         try:
             self.spawn(count(self._on_count, self._count_interval))
             self.spawn(probe_latency(self.view.show_latency))
-            await asyncio.Event().wait()  # until close() cancels us
-        except asyncio.CancelledError:
-            # Cancellation we asked for (window closed) is a normal end of the sample.
-            if not self._closing:
-                raise
+            # Until the run cancels us: the window closed (the quit contract), or close().
+            await asyncio.Event().wait()
         finally:
+            self._closing = True  # the window may be gone: children stop updating it
             for task in list(self._tasks):
                 task.cancel()
             # Wait for the children so their sockets are closed before the server is.

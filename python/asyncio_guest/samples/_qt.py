@@ -33,17 +33,10 @@ class QtApp:
         self.controller = common.SampleController(self, **controller_kwargs)
         self.dialog: Any = None
         self.dialog_result: Optional[str] = None
-        app = self
 
-        class Window(W.QWidget):  # type: ignore[misc, name-defined]
-            def closeEvent(self, event: Any) -> None:
-                # Accept (the window goes away at once) and cancel the guest; the host loop
-                # ends from done_callback after teardown.  quitOnLastWindowClosed is off
-                # while the guest runs, so Qt does not quit under it.
-                app.close()
-                event.accept()
-
-        self.window = win = Window()
+        # Closing the window needs no handler: qt.run() cancels the guest when the last
+        # window closes (quitOnLastWindowClosed is off while the guest runs).
+        self.window = win = W.QWidget()
         win.setWindowTitle(f"asyncio-guest on Qt ({binding})")
         layout = W.QGridLayout(win)
         self.count_label = W.QLabel("counter: 0")
@@ -147,9 +140,7 @@ class QtApp:
         return "OK" if code == 1 else "closed"  # QDialog.Accepted == 1 in every binding
 
     def close(self) -> None:
-        """Window close: end an open dialog, then cancel the guest (host ends after teardown)."""
-        if self.dialog is not None:
-            self.dialog.reject()
+        """Quit from code: cancel the guest.  An open dialog is ended when the run ends."""
         self.controller.close()
 
 

@@ -40,8 +40,9 @@ class TerminalApp:
 
     title = "asyncio-guest beside a host asyncio loop"
 
-    def __init__(self, host_loop: asyncio.AbstractEventLoop, **controller_kwargs: Any) -> None:
-        self.host_loop = host_loop
+    def __init__(self, host: AsyncioHost, **controller_kwargs: Any) -> None:
+        self.host = host
+        self.host_loop = host.loop
         self.controller = common.SampleController(self, **controller_kwargs)
         self.count, self.received, self.total = 0, 0, 1
         self.status = "starting..."
@@ -86,9 +87,10 @@ class TerminalApp:
         self._redraw = self.host_loop.call_later(0.1, self.redraw)
 
     def in_guest(self, fn: Callable[..., object], *args: object) -> None:
-        """Run ``fn`` in the guest loop (host code must not touch guest tasks directly)."""
-        if self.controller.loop is not None and not self.controller.loop.is_closed():
-            self.controller.loop.call_soon(fn, *args)
+        """Run ``fn`` in the guest loop: this is host code, where ``asyncio.create_task``
+        would make a host task."""
+        if self.host.guest_loop is not None:
+            self.host.call_in_guest(fn, *args)
 
     def key(self, ch: str) -> None:
         """A key press (host side)."""
@@ -167,7 +169,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--quit-after", type=float, default=0, help="quit after N seconds")
     args = parser.parse_args(argv)
     host = AsyncioHost()
-    app = TerminalApp(host.loop)
+    app = TerminalApp(host)
     schedule_demo(app, args.demo, args.quit_after)
     try:
         with keyboard(host.loop, app.key) as interactive:

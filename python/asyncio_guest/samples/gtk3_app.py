@@ -36,7 +36,6 @@ class Gtk3App:
         self.window = win = Gtk.Window(title="asyncio-guest on GTK 3")
         win.set_default_size(420, -1)
         # Returning True keeps the window: it is destroyed only after the guest is done.
-        win.connect("delete-event", lambda *_: self.close() or True)
         box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=6, margin=12)
         win.add(box)
 
@@ -109,9 +108,8 @@ class Gtk3App:
         return Gtk.ResponseType(response).value_nick
 
     def close(self) -> None:
-        """Window close: end an open dialog, then cancel the guest."""
-        if self.dialog is not None:
-            self.dialog.response(Gtk.ResponseType.DELETE_EVENT)
+        """Quit from code: cancel the guest (the close button needs no handler: the last
+        window going away cancels it).  An open dialog is ended when the run ends."""
         self.controller.close()
 
 

@@ -38,7 +38,6 @@ class Gtk4App:
         self.window = win = Gtk.Window(title="asyncio-guest on GTK 4")
         win.set_default_size(420, -1)
         # Returning True keeps the window: it is destroyed only after the guest is done.
-        win.connect("close-request", lambda *_: self.close() or True)
         box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL, spacing=6)
         for side in ("top", "bottom", "start", "end"):
             getattr(box, f"set_margin_{side}")(12)
@@ -120,9 +119,8 @@ class Gtk4App:
         return Gtk.ResponseType(result[0]).value_nick
 
     def close(self) -> None:
-        """Window close: end an open dialog, then cancel the guest."""
-        if self.dialog is not None:
-            self.dialog.response(Gtk.ResponseType.DELETE_EVENT)
+        """Quit from code: cancel the guest (the close button needs no handler: the last
+        window going away cancels it).  An open dialog is ended when the run ends."""
         self.controller.close()
 
 

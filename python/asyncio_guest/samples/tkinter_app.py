@@ -32,7 +32,6 @@ class TkApp:
         self.dialog: Optional[tkinter.Toplevel] = None
         self.dialog_result: Optional[str] = None
         root.title("asyncio-guest on Tk")
-        root.protocol("WM_DELETE_WINDOW", self.close)
         frame = ttk.Frame(root, padding=12)
         frame.grid(sticky="nsew")
         frame.columnconfigure(0, weight=1)
@@ -122,9 +121,8 @@ class TkApp:
         return result[0]
 
     def close(self) -> None:
-        """Window close: end an open dialog, then cancel the guest (host ends after teardown)."""
-        if self.dialog is not None:
-            self.dialog.destroy()
+        """Quit from code, like the close button: cancel the guest.  An open dialog is ended
+        by the host when the run ends."""
         self.controller.close()
 
 

@@ -4,7 +4,7 @@ The host is a Tornado ``IOLoop`` serving a small web page on 127.0.0.1 (counter,
 bars, latency, and Download / Cancel / Dialog / Quit buttons that POST to the host); it also
 draws the same status screen as ``asyncio_app.py`` in the terminal.  The guest asyncio loop
 runs the usual workload in ticks posted with ``IOLoop.add_callback``.  Tornado handlers run on
-the host's asyncio loop, so they reach guest objects through ``controller.loop.call_soon``.
+the host's asyncio loop, so they reach the guest through ``host.call_in_guest``.
 
 Modal dialogs: a Tornado server has no nested loop to block in, so ``asyncio_guest.modal`` has
 nothing to run; the "dialog" is a question the guest *awaits* (a guest future) while the page
@@ -56,8 +56,7 @@ class TornadoApp(TerminalApp):
     title = "asyncio-guest beside a Tornado IOLoop"
 
     def __init__(self, host: TornadoHost, **controller_kwargs: Any) -> None:
-        super().__init__(host.io_loop.asyncio_loop, **controller_kwargs)  # type: ignore[attr-defined]
-        self.host = host
+        super().__init__(host, **controller_kwargs)  # type: ignore[arg-type]
         app = self
         keys = {"download": "d", "cancel": "c", "dialog": "m", "quit": "q"}
 

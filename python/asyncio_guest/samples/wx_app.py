@@ -38,7 +38,6 @@ class WxApp:
         self.dialog: Optional[wx.Dialog] = None
         self.dialog_result: Optional[str] = None
         self.frame = frame = wx.Frame(None, title="asyncio-guest on wxPython", pos=(20, 20))
-        frame.Bind(wx.EVT_CLOSE, self._on_close)
         panel = wx.Panel(frame)
         box = wx.BoxSizer(wx.VERTICAL)
 
@@ -141,14 +140,9 @@ class WxApp:
             dialog.Destroy()
         return "OK" if code == wx.ID_OK else "closed"
 
-    def _on_close(self, event: wx.CloseEvent) -> None:
-        self.close()
-        event.Skip()  # let wx destroy the frame; the host loop ends after guest teardown
-
     def close(self) -> None:
-        """Window close: end an open dialog, then cancel the guest (host ends after teardown)."""
-        if self.dialog is not None and self.dialog.IsModal():
-            self.dialog.EndModal(wx.ID_CANCEL)
+        """Quit from code: cancel the guest (the close button needs no handler: the last
+        frame going away cancels it).  An open dialog is ended when the run ends."""
         self.controller.close()
 
 

@@ -48,6 +48,7 @@ import functools
 import inspect
 import itertools
 import json
+import logging
 import os
 from typing import Any, Awaitable, Callable, Optional, Protocol
 
@@ -70,6 +71,8 @@ REPLY_BINDING = "__asyncio_guest_webview_reply__"
 _ERROR_KEY = "__asyncio_guest_error__"
 #: Key of the token in a call's argument envelope.
 _CALL_KEY = "__asyncio_guest_call__"
+
+_log = logging.getLogger("asyncio_guest_webview")
 
 #: Chunks a stream may have in flight (sent but not yet consumed by the page).
 STREAM_WINDOW = 64
@@ -633,6 +636,12 @@ class Bridge:
             self._on_close(str(message[1]))
         elif kind == "cancel" and len(message) == 2:
             self._on_cancel(str(message[1]))
+        elif kind == "bind_error" and len(message) == 3:
+            _log.error(
+                "window.%s could not be defined in the page (%s); bind it under another name",
+                message[1],
+                message[2],
+            )
         elif len(message) == 4:
             self._on_evaluated(*message)
 

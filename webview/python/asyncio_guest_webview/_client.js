@@ -21,6 +21,7 @@
   if (!wv || wv.__asyncioGuestPatched) { return; }
   var proto = Object.getPrototypeOf(wv);
   var rawCall = proto.call;
+  var rawOnBind = proto.onBind;
   var slice = Array.prototype.slice;
 
   function internal() {
@@ -375,6 +376,16 @@
       };
     };
     return promise;
+  };
+  // The library defines every binding in one loop that stops at the first name the page's
+  // window already has (e.g. "closed", "name", "open"), leaving the later ones undefined.
+  // Define the others anyway and tell Python which name failed.
+  proto.onBind = function (name) {
+    try {
+      return rawOnBind.call(this, name);
+    } catch (e) {
+      internal('bind_error', name, String(e && e.message || e));
+    }
   };
   wv.__asyncioGuestPatched = true;
 

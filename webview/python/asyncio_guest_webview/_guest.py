@@ -19,9 +19,11 @@ and the ``webview-python`` adapter's).
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any, Awaitable, Callable, Optional, Protocol, TypeVar
 
 from asyncio_guest.hosts import run_on_host
+from asyncio_guest.hosts._base import HostBase
 from asyncio_guest_webview._bridge import Bridge
 
 __all__ = ["GuestWebview", "NativeLoop", "WebviewHost", "run_until_closed", "serve"]
@@ -58,11 +60,15 @@ class GuestWebview(Protocol):
     def destroy(self) -> None: ...
 
 
-class WebviewHost:
-    """The asyncio-guest ``Host`` over one webview (see the module docstring)."""
+class WebviewHost(HostBase):
+    """The asyncio-guest ``Host`` over one webview (see the module docstring).
 
-    #: GTK's main loop does not own ``signal.set_wakeup_fd``; asyncio-guest may use it.
-    host_uses_signal_set_wakeup_fd = False
+    No optional capabilities: the library offers no fd watch (the guest's I/O wait runs on
+    the worker thread) and no nested loops.  GTK's main loop does not own
+    ``signal.set_wakeup_fd``, so asyncio-guest may use it.  A ``KeyboardInterrupt`` raised
+    by a posted callable stops the library's loop (the binding re-raises it from ``run``);
+    :meth:`mainloop` winds the guest down and re-raises it afterwards.
+    """
 
     def __init__(
         self, webview: GuestWebview, on_close: Optional[Callable[[], None]] = None
@@ -73,12 +79,19 @@ class WebviewHost:
         #: the guest finish, e.g. cancel its main task.
         self.on_close = on_close
         self._stopped = False
+        self._closed = False
+
+    def _run_posted(self, fn: Callable[[], object]) -> None:
+        if not self._closed:
+            fn()
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
-        self.webview.native.dispatch(fn)
+        if self._closed:
+            raise RuntimeError("the webview host is closed; the callback cannot run")
+        self.webview.native.dispatch(functools.partial(self._run_posted, fn))
 
     def run_sync_soon_not_threadsafe(self, fn: Callable[[], object]) -> None:
-        self.webview.native.dispatch(fn)
+        self.run_sync_soon_threadsafe(fn)
 
     def mainloop(self) -> None:
         native = self.webview.native
@@ -107,18 +120,18 @@ class WebviewHost:
         self._stopped = True
         self.webview.native.terminate()
 
+    def close(self) -> None:
+        """Forget queued callables: nothing posted before now runs after this."""
+        self._closed = True
 
-def serve(
-    webview: GuestWebview,
-    async_fn: Callable[..., Awaitable[T]],
-    *args: Any,
-    cancelled_ok: bool = True,
-) -> Optional[T]:
+
+def serve(webview: GuestWebview, async_fn: Callable[..., Awaitable[T]], *args: Any) -> Optional[T]:
     """Run ``async_fn(*args)`` as the guest of ``webview``, serving its bindings.
 
-    Closing the window (or ``terminate()``) cancels the in-flight JS calls and streams
-    (their Promises reject with ``CancelledError``) and ``async_fn``; ``serve`` then
-    returns None, or raises ``CancelledError`` when ``cancelled_ok`` is false.
+    Returns what ``async_fn`` returns.  Closing the window (or ``terminate()``) is a quit,
+    as on every asyncio-guest host: the in-flight JS calls and streams are cancelled (their
+    Promises reject with ``CancelledError``), so is ``async_fn``, and ``serve`` returns
+    None once everything is torn down.
     """
     bridge = webview.bridge
     if bridge.running:
@@ -153,10 +166,8 @@ def serve(
     host = WebviewHost(webview, on_close)
     try:
         return run_on_host(host, main)
-    except asyncio.CancelledError:
-        if closed and cancelled_ok:
-            return None
-        raise
+    finally:
+        host.close()
 
 
 async def _until_cancelled() -> None:

@@ -36,17 +36,23 @@ from __future__ import annotations
 import base64
 import collections
 import ctypes
+import importlib
 import sys
 from typing import Any, Callable, Optional
 
-from webview._webview_ffi import _encode_c_string, _webview_lib  # type: ignore[import-untyped]
-
-import webview as _wvp  # type: ignore[import-untyped]
 from asyncio_guest_webview._bridge import CLIENT_JS, REPLY_BINDING, Bridge
 from asyncio_guest_webview._guest import run_until_closed
 from asyncio_guest_webview._typescript import typescript
 from asyncio_guest_webview._webview import drain_library_queue
-from webview import Size, SizeHint
+
+# webview-python ships no type information; imported by name so that its module is `Any`
+# to the type checker (a source checkout also has a `webview/` folder that would shadow it).
+_wvp: Any = importlib.import_module("webview")
+_ffi: Any = importlib.import_module("webview._webview_ffi")
+_encode_c_string: Callable[[str], bytes] = _ffi._encode_c_string
+_webview_lib: Any = _ffi._webview_lib
+Size: Any = _wvp.Size
+SizeHint: Any = _wvp.SizeHint
 
 __all__ = ["AVAILABLE", "Size", "SizeHint", "Webview"]
 
@@ -158,7 +164,7 @@ class Webview(_wvp.Webview):  # type: ignore[misc]
     def __init__(
         self,
         debug: bool = False,
-        size: Optional[Size] = None,
+        size: Optional[Any] = None,
         window: Optional[int] = None,
         *,
         sync_in_thread: bool = False,

@@ -8,7 +8,7 @@ window, serving the webview's bindings meanwhile::
 
     webview = Webview()
     webview.set_html("<p>hi</p>")
-    result = run(main, webview=webview)   # closing the window cancels main()
+    result = run(main, webview=webview)   # closing the window cancels main(): None
 
 How the host maps onto the webview library is described in
 :mod:`asyncio_guest_webview._guest`.
@@ -16,7 +16,7 @@ How the host maps onto the webview library is described in
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Optional, TypeVar, cast
+from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from asyncio_guest_webview._api import Webview
 from asyncio_guest_webview._guest import GuestWebview, NativeLoop, WebviewHost, serve
@@ -26,19 +26,20 @@ __all__ = ["GuestWebview", "NativeLoop", "WebviewHost", "run", "serve"]
 T = TypeVar("T")
 
 
-def run(async_fn: Callable[..., Awaitable[T]], *args: Any, webview: Optional[Webview] = None) -> T:
+def run(
+    async_fn: Callable[..., Awaitable[T]], *args: Any, webview: Optional[Webview] = None
+) -> Optional[T]:
     """Run ``async_fn(*args)`` as a guest of a webview's loop and return its result.
 
     With no ``webview`` a blank window is created (and destroyed at the end); a given
-    webview is left alive for the caller.  Closing the window cancels ``async_fn``:
-    ``run`` raises ``asyncio.CancelledError`` then.
+    webview is left alive for the caller.  Quitting follows the contract of
+    :mod:`asyncio_guest.hosts`: closing the window (or ``terminate()``) cancels
+    ``async_fn``, and ``run`` then returns ``None``.
     """
     owned = webview is None
     wv = Webview() if webview is None else webview
     try:
-        result = serve(wv, async_fn, *args, cancelled_ok=False)
+        return serve(wv, async_fn, *args)
     finally:
         if owned:
             wv.destroy()
-    # serve() returns None only when cancelled_ok is true; here it raises instead.
-    return cast(T, result)
