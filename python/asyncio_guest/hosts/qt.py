@@ -154,6 +154,7 @@ class QtHost(HostBase):
         self.priority = priority
         self._type = QtCore.QEvent.Type(QtCore.QEvent.registerEventType())
         self._queue = CallQueue("Qt")
+        self.end_nested_loops = self._end_nested_loops
         self._loop: Any = None
         host = self
 
@@ -238,7 +239,7 @@ class QtHost(HostBase):
         if self._loop is not None:
             self._loop.exit(0)
 
-    def end_nested_loops(self) -> None:
+    def _end_nested_loops(self) -> None:
         """Close the open popup menus and modal dialogs, innermost first, so the ``exec()``
         that runs each of them returns (a dialog is rejected, as its Escape key does)."""
         app = self.app

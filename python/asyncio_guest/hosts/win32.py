@@ -79,6 +79,7 @@ class Win32Host(HostBase):
             kernel32 = kernel32 if kernel32 is not None else dlls.kernel32
         self._user32 = user32
         self._queue = CallQueue("Win32")
+        self.end_nested_loops = self._end_nested_loops
         self._lock = self._queue.lock
         #: True while a WM_GUEST message (or the yield timer) is on its way.
         self._wake_pending = False
@@ -218,7 +219,7 @@ class Win32Host(HostBase):
         # sees WM_QUIT ends and re-posts it, so nested loops end first, then mainloop().
         self._user32.PostQuitMessage(0)
 
-    def end_nested_loops(self) -> None:
+    def _end_nested_loops(self) -> None:
         """End the modal loops (MessageBox, DialogBox, menus) the thread is inside.
 
         Win32 has one way that reaches every modal loop: ``WM_QUIT``, which each of them
