@@ -168,19 +168,23 @@ _swap_current_task: Optional[Callable[..., Any]] = getattr(
 
 def suspend_current_task(loop: asyncio.AbstractEventLoop) -> Optional[asyncio.Task[Any]]:
     """Make no task current on ``loop`` (its task is blocked lower on the stack); return it."""
-    if _swap_current_task is not None:
-        return _swap_current_task(loop, None)  # type: ignore[no-any-return]
     task = asyncio.current_task(loop)
-    if task is not None:
+    if task is None:
+        return None  # a plain callback is blocked (3.12.1's swap fails on an empty slot)
+    if _swap_current_task is not None:
+        _swap_current_task(loop, None)
+    else:
         asyncio.tasks._leave_task(loop, task)
     return task
 
 
 def resume_current_task(loop: asyncio.AbstractEventLoop, task: Optional[asyncio.Task[Any]]) -> None:
     """Make ``task`` (what :func:`suspend_current_task` returned) current again."""
+    if task is None:
+        return
     if _swap_current_task is not None:
         _swap_current_task(loop, task)
-    elif task is not None:
+    else:
         asyncio.tasks._enter_task(loop, task)
 
 
