@@ -34,7 +34,8 @@ levels nest to any depth (a dialog opened from a task that runs in a nested tick
   ``_enter_task`` before) and is made current again afterwards.
 * **A stays A.** A's step is not in the ready queue while it runs, so nested ticks can
   never run it twice; cancelling A sets its pending cancellation, delivered at its next
-  ``await``, exactly as for a task that cancels itself.
+  ``await``, exactly as for a task that cancels itself. A context cannot be entered
+  twice: a handle that runs in the context A's step entered waits until A's level ends.
 * **The end of the run.** A run cannot be finished with frozen iterations on the stack.
   A stop or a fatal error in a nested tick ends the chain there and is completed by T0
   when the nested host loops return; the run asks its host to end them
