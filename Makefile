@@ -205,7 +205,7 @@ test-bench: | $(call stamp,$(TOOLS_PY),bench)
 
 # The release wheel, checked in fresh venvs of the oldest and the newest Python of the matrix.
 check-wheel: | $(call stamp,$(TOOLS_PY),tools) $(V)/.make-system
-	bash scripts/check-wheel.sh $(foreach v,$(firstword $(PYTHONS)) $(lastword $(PYTHONS)),$(V)/$(v)/bin/python)
+	bash scripts/check-wheel.sh $(foreach v,$(sort $(firstword $(PYTHONS)) $(lastword $(PYTHONS))),$(V)/$(v)/bin/python)
 
 test-docs: | $(call stamp,$(PY),core)
 	$(call pytest,$(PY),,tests/docs)

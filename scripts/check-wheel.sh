@@ -3,7 +3,7 @@
 # them, and prove the wheel works for a user: installed into a fresh venv, run from a
 # directory outside the checkout, with nothing from the source tree on the path.
 #
-#   bash scripts/check-wheel.sh [PYTHON...]       (default: .venvs/3.11/bin/python, else python3)
+#   bash scripts/check-wheel.sh [PYTHON...]    (default: .venvs/3.11/bin/python, else python3)
 #
 # Linux: an abi3 wheel for manylinux2014 (glibc 2.17), linked with zig (the `ziglang` PyPI
 # package) so that a new distribution's glibc symbols do not leak into it; `auditwheel show`
@@ -12,15 +12,22 @@
 # guest run, the CLI (--help/--list with no display, missing-toolkit hint, bench outside the
 # checkout, the Tk demo under Xvfb), and the pytest plugin through its entry point.
 #
-# Environment: CHECK_WHEEL_OUT=DIR keeps the wheel and sdist there (default: a temporary
-# directory removed at exit). Builds use target/wheel, apart from the development build.
+# asyncio-guest-webview (Linux): built as a wheel for this machine (it links the system's
+# WebKitGTK 4.1, so no manylinux tag is possible; users on Linux build it from the sdist) and
+# installed into the same fresh venvs, where its demo must run under Xvfb. Skipped with a
+# message when pkg-config finds no webkit2gtk-4.1 (an error in CI).
+#
+# Environment: CHECK_WHEEL_OUT=DIR keeps the wheels and sdist there (default: a temporary
+# directory removed at exit). Builds use target/wheel and target/wheel-webview, apart from
+# the development builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PYTHONS=("$@")
-if [ ${#PYTHONS[@]} -eq 0 ]; then
-    if [ -x .venvs/3.11/bin/python ]; then PYTHONS=("$ROOT/.venvs/3.11/bin/python"); else PYTHONS=(python3); fi
-fi
+# The build tools run on the development Python (auditwheel needs a recent one), else python3.
+BUILD_PYTHON=python3
+[ -x .venvs/3.11/bin/python ] && BUILD_PYTHON="$ROOT/.venvs/3.11/bin/python"
+[ ${#PYTHONS[@]} -gt 0 ] || PYTHONS=("$BUILD_PYTHON")
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -36,7 +43,7 @@ fail() {
 }
 
 log "build tools (maturin, ziglang, auditwheel) in a venv of their own"
-"${PYTHONS[0]}" -m venv "$work/build-venv"
+"$BUILD_PYTHON" -m venv "$work/build-venv"
 BV="$work/build-venv/bin"
 [ -d "$BV" ] || BV="$work/build-venv/Scripts"
 "$BV/python" -m pip install -q --disable-pip-version-check "${constraints[@]}" \
@@ -87,6 +94,29 @@ for suffix in ("/LICENSE-MIT", "/LICENSE-APACHE", "/Cargo.toml", "/pyproject.tom
     need(snames, suffix, "sdist")
 print("wheel and sdist hold the licenses, typing files, samples and plugin entry point")
 PY
+
+webview_wheel=""
+if [ "$(uname -s)" = Linux ]; then
+    if pkg-config --exists webkit2gtk-4.1 2>/dev/null; then
+        log "asyncio-guest-webview wheel (links the system WebKitGTK 4.1)"
+        rm -f "$out"/asyncio_guest_webview-*
+        (cd webview && CARGO_TARGET_DIR="$ROOT/target/wheel-webview" PATH="$BV:$PATH" \
+            nice "$BV/maturin" build --release -o "$out" -i "$BV/python")
+        webview_wheel=$(ls "$out"/asyncio_guest_webview-*.whl)
+        echo "webview wheel: $(basename "$webview_wheel")"
+        "$BV/python" - "$webview_wheel" <<'PY'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+for suffix in ("licenses/LICENSE-MIT", "licenses/LICENSE-APACHE", "asyncio_guest_webview/sample.py"):
+    if not any(n.endswith(suffix) for n in names):
+        raise SystemExit(f"{suffix} missing from the webview wheel")
+PY
+    elif [ -n "${CI:-}" ]; then
+        fail "pkg-config finds no webkit2gtk-4.1: install libwebkit2gtk-4.1-dev to check the webview wheel"
+    else
+        echo "check-wheel: webview wheel skipped: no webkit2gtk-4.1 (apt install libwebkit2gtk-4.1-dev)"
+    fi
+fi
 
 XVFB=()
 if [ "$(uname -s)" = Linux ]; then
@@ -141,6 +171,12 @@ PY
     expect 0 "guest finished cleanly" "${XVFB[@]}" "$VP" -m asyncio_guest demo --host tkinter \
         --demo --quit-after 3
 
+    if [ -n "$webview_wheel" ]; then
+        "$VP" -m pip install -q --disable-pip-version-check "$webview_wheel"
+        expect 0 "demo: done" env WEBKIT_DISABLE_COMPOSITING_MODE=1 "${XVFB[@]}" "$VP" \
+            -m asyncio_guest demo --host webview --demo --quit-after 3
+    fi
+
     mkdir -p "$work/plugin-check"
     cat >"$work/plugin-check/test_installed_plugin.py" <<'PY'
 import asyncio
@@ -166,4 +202,4 @@ PY
     echo "ok: pytest plugin loaded through its entry point"
     cd "$ROOT"
 done
-log "all checks passed: $(basename "$wheel")"
+log "all checks passed: $(basename "$wheel")${webview_wheel:+, $(basename "$webview_wheel")}"

@@ -5,7 +5,9 @@
 //! running normally: once finalization has begun, a thread that attaches is
 //! killed (up to 3.13) or hangs forever (3.14+). The atexit hook
 //! (`shutdown_workers`) stops the workers before that point; the check here
-//! covers a worker that was still busy then. PyO3 performs the same check in
+//! covers a worker that was still busy then. `Py_IsInitialized` already turns
+//! false early in finalization, but the query CPython documents for this is
+//! `Py_IsFinalizing`, true from the very start of it. PyO3 performs that check in
 //! `Python::try_attach` only when built for 3.13+ specifically, which an abi3
 //! build for 3.9 is not, so the interpreter's own query is looked up at run
 //! time (feature detection): `Py_IsFinalizing` (3.13+), else

@@ -19,6 +19,16 @@ impl SelectorMapping {
         SelectorMapping { selector }
     }
 
+    /// `(fd, key)` of every registration, copied under the selector's lock;
+    /// the Python objects are built from the copy after it is released.
+    fn snapshot<T>(&self, py: Python<'_>, each: impl Fn(i64, Py<PyAny>) -> T) -> Vec<T> {
+        let st = self.selector.get().lock(py);
+        st.keys
+            .iter()
+            .map(|(fd, r)| each(*fd as i64, r.key.clone_ref(py)))
+            .collect()
+    }
+
     fn key_of(&self, fileobj: &Bound<'_, PyAny>) -> Option<Py<PyAny>> {
         let py = fileobj.py();
         let sel = self.selector.get();
@@ -59,39 +69,16 @@ impl SelectorMapping {
     }
 
     fn keys<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let fds: Vec<i64> = self
-            .selector
-            .get()
-            .lock(py)
-            .keys
-            .keys()
-            .map(|fd| *fd as i64)
-            .collect();
-        PyList::new(py, fds)
+        PyList::new(py, self.snapshot(py, |fd, _| fd))
     }
 
     fn values<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let keys: Vec<Py<PyAny>> = self
-            .selector
-            .get()
-            .lock(py)
-            .keys
-            .values()
-            .map(|r| r.key.clone_ref(py))
-            .collect();
-        PyList::new(py, keys)
+        PyList::new(py, self.snapshot(py, |_, key| key))
     }
 
     fn items<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let pairs: Vec<(i64, Py<PyAny>)> = self
-            .selector
-            .get()
-            .lock(py)
-            .keys
-            .iter()
-            .map(|(fd, r)| (*fd as i64, r.key.clone_ref(py)))
-            .collect();
-        let items = pairs
+        let items = self
+            .snapshot(py, |fd, key| (fd, key))
             .into_iter()
             .map(|(fd, key)| {
                 PyTuple::new(py, [fd.into_pyobject(py)?.into_any(), key.into_bound(py)])

@@ -418,7 +418,11 @@ impl Selector {
         }
         let created = Py::new(py, SelectorMapping::new(slf.clone().unbind()))?;
         let mut st = this.lock(py);
-        let mapping = st.mapping.get_or_insert(created).clone_ref(py);
+        let mapping = match &st.mapping {
+            // Another thread was first: keep its mapping, release ours unlocked.
+            Some(existing) => existing.clone_ref(py),
+            None => st.mapping.insert(created).clone_ref(py),
+        };
         Ok(Some(mapping))
     }
 
@@ -575,12 +579,6 @@ impl Selector {
         Ok(!self.lock(py).buffered.is_empty())
     }
 
-    /// Former name of `poll_into_buffer`.
-    #[pyo3(signature = (timeout=0.0))]
-    fn poll_ready(&self, py: Python<'_>, timeout: f64) -> PyResult<bool> {
-        self.poll_into_buffer(py, timeout)
-    }
-
     /// How many (key, events) pairs the last `select()` returned.
     #[getter]
     fn last_event_count(&self, py: Python<'_>) -> usize {
@@ -636,11 +634,6 @@ impl Selector {
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 
-    /// Former name of `arm_host_watch`, which never raised.
-    fn park_watchdog(&self, py: Python<'_>) {
-        let _ = self.arm_host_watch(py);
-    }
-
     /// Call whenever host code adds work the idle guest's pending wait does
     /// not know about (a callback, a timer earlier than the wait's deadline, a
     /// stop request), in either wait mode: the worker's wait returns, or the
@@ -653,17 +646,6 @@ impl Selector {
             Some(w) => w.wake().map_err(os_error),
             None => Ok(false),
         }
-    }
-
-    /// Former name of `wake` (worker mode).
-    fn wakeup(&self, py: Python<'_>) -> PyResult<bool> {
-        self.wake(py)
-    }
-
-    /// Former name of `wake` (host-watch mode).
-    fn notify(&self, py: Python<'_>) -> PyResult<()> {
-        self.lock(py).live_poller()?;
-        self.wake(py).map(|_| ())
     }
 
     /// Install (or with `threshold=0`, remove) the stuck-tick watchdog: when no

@@ -101,7 +101,7 @@ def _check() -> None:
         for name in ("_when", "_cancelled", "_scheduled", "_context"):
             _require(timer, name, "asyncio.TimerHandle")
     finally:
-        loop._closed = True  # nothing to close: no selector, no executor
+        loop._closed = True  # type: ignore[attr-defined]  # nothing to close: no selector, no executor
     if MISSING:
         raise ImportError(
             f"asyncio_guest needs asyncio's private attribute {MISSING[0]}, which Python "
@@ -115,8 +115,18 @@ _check()
 
 # -- the running-loop slot ----------------------------------------------------
 
-get_running_loop: Callable[[], Optional[asyncio.AbstractEventLoop]] = events._get_running_loop
-set_running_loop: Callable[[Optional[asyncio.AbstractEventLoop]], None] = events._set_running_loop
+# Looked up on the module at each call, never bound once: code (CPython's own
+# test_asyncio among it) swaps in the pure-Python versions of these two, and the
+# guest must set the slot that the swapped-in get_running_loop() reads.
+
+
+def get_running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    return events._get_running_loop()
+
+
+def set_running_loop(loop: Optional[asyncio.AbstractEventLoop]) -> None:
+    events._set_running_loop(loop)
+
 
 # -- one loop's state -----------------------------------------------------------
 

@@ -55,8 +55,6 @@ class Selector:
     def guest_mode(self) -> bool: ...
     def poll_into_buffer(self, timeout: float = 0.0) -> bool:
         """Poll, waiting at most ``timeout`` s on this thread, and buffer events for select()."""
-    def poll_ready(self, timeout: float = 0.0) -> bool:
-        """Former name of ``poll_into_buffer``."""
     @property
     def last_event_count(self) -> int: ...
     def arm(
@@ -68,14 +66,8 @@ class Selector:
         """Worker mode: hand the wait to the worker thread; it calls ``hook(link)`` once."""
     def arm_host_watch(self) -> None:
         """Host-watch mode: the host now watches ``fileno()`` for the idle guest."""
-    def park_watchdog(self) -> None:
-        """Former name of ``arm_host_watch``."""
     def wake(self) -> bool:
         """New work for an idle guest: interrupt its pending wait (either mode)."""
-    def wakeup(self) -> bool:
-        """Former name of ``wake``."""
-    def notify(self) -> None:
-        """Former name of ``wake``."""
     def fileno(self) -> int: ...
     def set_watchdog(
         self,

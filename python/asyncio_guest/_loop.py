@@ -183,9 +183,9 @@ class GuestEventLoop(_SelectorEventLoop):  # type: ignore[misc]
             # Normally a no-op. If the host loop itself was interrupted
             # (KeyboardInterrupt while it waited), end the run here, leaving the
             # loop reusable, as the stock loop does.
-            driver = self._guest_driver
-            if driver is not None:
-                driver.end()
+            still_running = self._guest_driver
+            if still_running is not None:
+                still_running.end()
         if errors and errors[0] is not None:
             exc = errors[0]
             try:
@@ -392,9 +392,9 @@ def use_class_level_wakers() -> None:
         if self._guest_waiting:
             self._guest_wake()
 
-    GuestEventLoop.call_soon = call_soon  # type: ignore[method-assign]
-    GuestEventLoop.call_at = call_at  # type: ignore[method-assign]
-    GuestEventLoop.stop = stop  # type: ignore[method-assign]
+    GuestEventLoop.call_soon = call_soon
+    GuestEventLoop.call_at = call_at
+    GuestEventLoop.stop = stop
 
 
 # selectors.BaseSelector is an ABC: make the Rust selector count as one, so code

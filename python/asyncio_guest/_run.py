@@ -119,13 +119,13 @@ class _GuestRun:
     """Bookkeeping of one run: the main task, Ctrl+C, teardown, the outcome."""
 
     def __init__(
-        self, loop: GuestEventLoop, done_callback: Callable[[outcome.Outcome], object]
+        self, loop: GuestEventLoop, done_callback: Callable[[outcome.Outcome[Any]], object]
     ) -> None:
         self.loop = loop
         self.done_callback = done_callback
         self.main_task: Optional[_MainTask] = None
         #: Set once the run has ended (what done_callback got, or an abandonment).
-        self.outcome: Optional[outcome.Outcome] = None
+        self.outcome: Optional[outcome.Outcome[Any]] = None
         self.interrupts = 0
 
     def on_sigint(self, signum: int, frame: object) -> None:
@@ -182,7 +182,7 @@ class _GuestRun:
                         )
             await loop.shutdown_asyncgens()
             if _executor_shutdown_takes_timeout:
-                await loop.shutdown_default_executor(_EXECUTOR_SHUTDOWN_TIMEOUT)  # type: ignore[call-arg]
+                await loop.shutdown_default_executor(_EXECUTOR_SHUTDOWN_TIMEOUT)  # type: ignore[call-arg,unused-ignore]
             else:
                 await loop.shutdown_default_executor()
         finally:
@@ -206,9 +206,9 @@ class _GuestRun:
         # down, so the thread can host a new run.
         self.done_callback(self.outcome)
 
-    def _outcome(self, tick_error: Optional[BaseException]) -> outcome.Outcome:
+    def _outcome(self, tick_error: Optional[BaseException]) -> outcome.Outcome[Any]:
         task = self.main_task
-        result: outcome.Outcome
+        result: outcome.Outcome[Any]
         if tick_error is not None:
             result = outcome.Error(tick_error)
         elif task is None or not task.done():
@@ -231,7 +231,7 @@ def start_guest_run(
     async_fn: Callable[..., Awaitable[T]],
     *args: Any,
     run_sync_soon_threadsafe: Hook,
-    done_callback: Callable[[outcome.Outcome], object],
+    done_callback: Callable[[outcome.Outcome[Any]], object],
     run_sync_soon_not_threadsafe: Optional[Hook] = None,
     host_uses_signal_set_wakeup_fd: bool = False,
     debug: Optional[bool] = None,
@@ -365,7 +365,7 @@ def start_guest_run(
     return task
 
 
-def finish_run_here(task: asyncio.Task[Any]) -> outcome.Outcome:
+def finish_run_here(task: asyncio.Task[Any]) -> outcome.Outcome[Any]:
     """Finish a guest run on the built-in host, after its own host loop has ended.
 
     ``task`` is the main task :func:`start_guest_run` returned. Call this on the
@@ -496,7 +496,8 @@ def run(main: Awaitable[T], *, debug: Optional[bool] = None) -> T:
         asyncio.set_event_loop(loop)
         if debug is not None:
             loop.set_debug(debug)
-        return loop.run_until_complete(main)
+        result: T = loop.run_until_complete(main)
+        return result
     finally:
         try:
             tasks = asyncio.all_tasks(loop)

@@ -45,7 +45,7 @@ import pytest
 
 from asyncio_guest.__main__ import install_hint
 
-__all__ = ["HOSTS", "GuestTestTimeout"]
+__all__ = ["HOSTS", "GuestTestCancelled", "GuestTestTimeout"]
 
 #: Seconds a cancelled test task, or a leaked task, gets to finish its cleanup.
 CLEANUP_GRACE = 5.0
@@ -72,6 +72,18 @@ _kept_apps: list[Any] = []
 
 class GuestTestTimeout(Exception):
     """The test did not finish within its ``asyncio_guest`` timeout."""
+
+
+class GuestTestCancelled(Exception):
+    """The test task ended cancelled without the plugin's timeout cancelling it."""
+
+
+@dataclasses.dataclass
+class _Finished:
+    """What the guest's main task returns when the test ran to its end (a host quit
+    cancels the main task instead, and the run returns ``None``)."""
+
+    value: Any
 
 
 @dataclasses.dataclass
@@ -418,7 +430,11 @@ async def _run_test(
             f"the test did not finish within {timeout:g} s and was cancelled; "
             f"it was waiting at:\n{timed_out}"
         )
-    return test_task.result()
+    if test_task.cancelled():
+        raise GuestTestCancelled(
+            "the test task was cancelled (CancelledError reached the test function)"
+        )
+    return _Finished(test_task.result())
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -429,9 +445,15 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
     session: _HostSession = pyfuncitem.funcargs[_RUNNER_FIXTURE]  # type: ignore[assignment]
     kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
     try:
-        result = session.run_guest(_run_test, spec.function, kwargs, spec.timeout, session.leaked)
-    except GuestTestTimeout as exc:
+        finished = session.run_guest(_run_test, spec.function, kwargs, spec.timeout, session.leaked)
+    except (GuestTestTimeout, GuestTestCancelled) as exc:
         pytest.fail(str(exc), pytrace=False)
-    if result is not None:
-        pytest.fail(f"an asyncio_guest test must return None, it returned {result!r}")
+    if not isinstance(finished, _Finished):
+        pytest.fail(
+            f"the {session.name} host loop ended before the test finished (a quit or a "
+            "destroyed window ends the run): the test was cancelled",
+            pytrace=False,
+        )
+    if finished.value is not None:
+        pytest.fail(f"an asyncio_guest test must return None, it returned {finished.value!r}")
     return True

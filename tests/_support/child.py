@@ -67,9 +67,6 @@ def run_child(
     """Run ``python script args`` with a display and return its RESULT json (plus the
     child's stderr tail as ``_stderr``)."""
     env = display_env()
-    env.setdefault("QT_QPA_PLATFORM", "offscreen")
-    env.setdefault("SDL_VIDEODRIVER", "dummy")
-    env.setdefault("SDL_AUDIODRIVER", "dummy")
     env.update(extra_env or {})
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT / "python"), str(ROOT), env.get("PYTHONPATH", "")) if p

@@ -105,3 +105,16 @@ def test_no_post_from_many_threads_is_lost(thread_free: bool) -> None:
     for w in workers:
         w.join()
     assert ran[0] == threads * posts
+
+
+def test_close_drops_what_is_queued_and_refuses_later_posts() -> None:
+    host = QueueHost()
+    ran: list[str] = []
+    host.run_sync_soon_threadsafe(lambda: ran.append("queued"))
+    host.close()
+    with pytest.raises(RuntimeError, match="QueueHost is closed"):
+        host.run_sync_soon_threadsafe(lambda: ran.append("late"))
+    with pytest.raises(RuntimeError, match="QueueHost is closed"):
+        host.run_sync_soon_not_threadsafe(lambda: ran.append("late"))
+    host.mainloop()  # returns at once: closed means stopped
+    assert ran == []

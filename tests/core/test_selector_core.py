@@ -283,9 +283,10 @@ def test_the_worker_can_tell_that_the_interpreter_is_finalizing() -> None:
 
 
 def test_a_wait_ending_during_finalization_does_not_attach() -> None:
-    """The worst case: no atexit shutdown, and a handed-off wait that ends
-    while the interpreter is finalizing. The worker must not attach (3.14+
-    would hang, earlier versions kill the thread inside Rust code)."""
+    """The worst case: no atexit shutdown, and handed-off waits that end while
+    the interpreter is finalizing. The worker must not attach (3.14+ would
+    hang it; earlier versions refuse it too), must not deliver, and must stay
+    able to serve the next wait."""
     code = textwrap.dedent(
         """
         import atexit, os, sys, time
@@ -293,21 +294,33 @@ def test_a_wait_ending_during_finalization_does_not_attach() -> None:
 
         atexit.unregister(_core.shutdown_workers)
 
-        class SlowTeardown:
-            def __del__(self):
-                # Runs when finalization empties sys.modules; meanwhile the
-                # worker's wait ends.
-                os.write(1, b"finalizing %d\\n" % sys.is_finalizing())
-                time.sleep(0.5)
-                os.write(1, b"teardown done\\n")
+        def until(condition):
+            deadline = time.monotonic() + 10
+            while not condition() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            return condition()
 
         def hook(link):
             os.write(1, b"delivered\\n")
 
-        sys.modules["_slow_teardown"] = SlowTeardown()  # its only reference
+        class SlowTeardown:
+            def __init__(self, sel):
+                self.sel = sel
+
+            def __del__(self):
+                # Runs when finalization empties sys.modules.
+                sel = self.sel
+                os.write(1, b"finalizing %d\\n" % sys.is_finalizing())
+                ended = until(lambda: sel.wait_holder == "tick")
+                os.write(1, b"first wait ended %d\\n" % ended)
+                sel.arm(0.05, hook, lambda: None)
+                ended = until(lambda: sel.wait_holder == "tick")
+                os.write(1, b"second wait ended %d\\n" % ended)
+
         sel = _core.Selector()
         sel.set_guest_mode(True)
-        sel.arm(0.1, hook, lambda: None)
+        sys.modules["_slow_teardown"] = SlowTeardown(sel)  # its only reference
+        sel.arm(0.2, hook, lambda: None)
         """
     )
     proc = subprocess.run(
@@ -317,4 +330,8 @@ def test_a_wait_ending_during_finalization_does_not_attach() -> None:
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert proc.returncode == 0, proc.stderr.decode()
-    assert proc.stdout.decode().splitlines() == ["finalizing 1", "teardown done"]
+    assert proc.stdout.decode().splitlines() == [
+        "finalizing 1",
+        "first wait ended 1",
+        "second wait ended 1",
+    ]

@@ -53,6 +53,8 @@ NOT_APPLICABLE = {
     ("pygame", "host_callback_raises"): "pygame has no host timers: the app owns its loop",
     ("win32", "host_callback_raises"): "covered by test_win32_queue (fake window procedure)",
 }
+#: Qt and SDL without a window system of their own (Tk, GTK and wx use the Xvfb display).
+HEADLESS = {"QT_QPA_PLATFORM": "offscreen", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 _cache: dict[tuple[str, str], dict[str, Any]] = {}
 
 
@@ -62,7 +64,7 @@ def _results(host: str, mode: str) -> dict[str, Any]:
             raise AssertionError(f"{MODULE[host]} is not installed (CI installs every toolkit)")
         pytest.skip(f"{MODULE[host]} is not installed in this Python")
     if (host, mode) not in _cache:
-        _cache[host, mode] = run_child(HERE, host, mode, timeout=200)
+        _cache[host, mode] = run_child(HERE, host, mode, timeout=200, extra_env=HEADLESS)
     return _cache[host, mode]
 
 
@@ -173,9 +175,7 @@ def _kit(name: str, thread_free: bool) -> Kit:
                 if name == "tornado":
                     from asyncio_guest.hosts.tornado_host import TornadoHost
 
-                    host = TornadoHost(thread_free=thread_free)
-                    host.loop = host.io_loop.asyncio_loop  # type: ignore[attr-defined]
-                    return host
+                    return TornadoHost(thread_free=thread_free)
                 from asyncio_guest.hosts.asyncio_host import AsyncioHost
 
                 return AsyncioHost(thread_free=thread_free)

@@ -45,6 +45,8 @@ API = {"tk": "hosts.tk.run", "gtk3": "hosts.gtk.run", "gtk4": "hosts.gtk.run",
 MODULE = {"tk": "tkinter", "gtk3": "gi", "gtk4": "gi", "pygame": "pygame", "PySide6": "PySide6",
           "PyQt6": "PyQt6", "PyQt5": "PyQt5"}  # fmt: skip
 
+#: Qt and SDL without a window system of their own (Tk, GTK and wx use the Xvfb display).
+HEADLESS = {"QT_QPA_PLATFORM": "offscreen", "SDL_VIDEODRIVER": "dummy", "SDL_AUDIODRIVER": "dummy"}
 _cache: dict[tuple[str, str], dict[str, Any]] = {}
 
 
@@ -54,7 +56,7 @@ def _results(host: str, mode: str) -> dict[str, Any]:
             raise AssertionError(f"{MODULE[host]} is not installed (CI installs every toolkit)")
         pytest.skip(f"{MODULE[host]} is not installed in this Python")
     if (host, mode) not in _cache:
-        _cache[host, mode] = run_child(HERE, host, mode, timeout=200)
+        _cache[host, mode] = run_child(HERE, host, mode, timeout=200, extra_env=HEADLESS)
     return _cache[host, mode]
 
 
@@ -372,12 +374,13 @@ def _child(host: str, mode: str) -> None:
         return "not quit"
 
     async def error() -> None:
-        kit.open_window()
+        w = kit.open_window()  # kept: a collected Qt window counts as closed
         try:
             await asyncio.sleep(0.05)
             raise ValueError("boom")
         finally:
             flags["finally"] = True
+            del w
 
     async def modal_open_at_exit() -> str:
         w = kit.open_window()
@@ -399,14 +402,19 @@ def _child(host: str, mode: str) -> None:
             return False
         return True
 
+    # The toolkit's quit call comes last: it ends an app, and Qt 5 stops emitting
+    # lastWindowClosed for the rest of the process once QApplication.quit() ran.
+    closing = [r for r in QUIT_ROWS if not r.startswith("quit")]
+    quitting_rows = [r for r in QUIT_ROWS if r.startswith("quit")]
     rows: dict[str, Callable[[], Any]] = {
-        **{r: (lambda r=r: kit.run(quitting, r)) for r in QUIT_ROWS},
+        **{r: (lambda r=r: kit.run(quitting, r)) for r in closing},
         "caught_cancellation": lambda: kit.run(caught),
         "error": lambda: kit.run(error),
         "coroutine_object": lambda: kit.run(fine()),
         "sync_callable": lambda: kit.run(lambda: 1),
         "keyword_argument": lambda: kit.run(fine, x=1),
         "modal_open_at_exit": lambda: kit.run(modal_open_at_exit),
+        **{r: (lambda r=r: kit.run(quitting, r)) for r in quitting_rows},
     }
     # Warm-up: fonts, X connections and toolkit threads open lazily and are not leaks.
     kit.run(fine)

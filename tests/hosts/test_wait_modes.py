@@ -16,7 +16,7 @@ import textwrap
 
 import pytest
 
-from tests.hosts.conftest import ROOT, display_env
+from tests._support.child import ROOT, display_env
 
 CHILD = textwrap.dedent(
     """
@@ -24,8 +24,10 @@ CHILD = textwrap.dedent(
 
     HOST, THREAD_FREE = sys.argv[1], sys.argv[2] == "1"
 
+    from tests._support.leaks import fd_count, thread_count
+
     def counts():
-        return len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd"))
+        return thread_count(), fd_count()
 
     async def guest(poke):
         loop = asyncio.get_running_loop()

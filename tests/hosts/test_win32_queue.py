@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import os
 import random
 import sys
 import threading
@@ -29,6 +28,8 @@ from asyncio_guest.hosts import _win32_api as api
 from asyncio_guest.hosts import win32
 from asyncio_guest.hosts._base import run_on_host
 from asyncio_guest.samples import _common as common
+from tests._support.leaks import fd_count as _fds
+from tests._support.leaks import thread_count as _threads
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -267,14 +268,6 @@ class FakeComctl32:
 def make_host(**kw: Any) -> tuple[win32.Win32Host, FakeUser32]:
     user32 = FakeUser32(**kw)
     return win32.Win32Host(user32=user32, kernel32=FakeKernel32()), user32
-
-
-def _fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
-
-
-def _threads() -> int:
-    return len(os.listdir("/proc/self/task"))
 
 
 # --------------------------------------------------------------------------- declarations

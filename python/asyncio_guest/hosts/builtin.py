@@ -29,7 +29,7 @@ import time
 from collections import deque
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
-from asyncio_guest.hosts._base import run_on_host
+from asyncio_guest.hosts._base import WaitReadable, run_on_host
 
 T = TypeVar("T")
 
@@ -62,23 +62,44 @@ class QueueHost:
         self._wake_lock = threading.Lock()
         self._wake_fd = -1
         self._tokens: Optional[queue.SimpleQueue[None]] = None
+        self._closed = False
+        #: The thread-free capability (None: the guest's waits go to the worker).
+        self.wait_readable: Optional[WaitReadable] = self._watch_fd
         if not thread_free or not hasattr(select, "poll"):
-            self.wait_readable = None  # type: ignore[method-assign,assignment]
+            self.wait_readable = None
             self._tokens = queue.SimpleQueue()
+
+    #: No nested loops: nothing a callback can open runs this host's loop again.
+    end_nested_loops: Optional[Callable[[], None]] = None
 
     # -- the Host protocol ---------------------------------------------
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
         with self._wake_lock:
+            if self._closed:
+                raise RuntimeError("this QueueHost is closed: nothing posted to it can run")
             self._calls.append(fn)
             sleeping = self._sleeping
         if sleeping:
             self._wake()
 
     def run_sync_soon_not_threadsafe(self, fn: Callable[[], object]) -> None:
+        if self._closed:
+            raise RuntimeError("this QueueHost is closed: nothing posted to it can run")
         self._calls.append(fn)  # on the host thread, which is not sleeping
 
-    def wait_readable(
+    def close(self) -> None:
+        """Drop whatever is still queued (and the fd watch); later posts raise RuntimeError."""
+        with self._wake_lock:
+            self._closed = True
+            self._running = False
+            calls = list(self._calls)
+            self._calls.clear()
+        self._watch = None
+        self._timers.clear()
+        del calls  # dropped here, on the host thread
+
+    def _watch_fd(
         self, fd: int, timeout: Optional[float], fn: Callable[[], object]
     ) -> Callable[[], None]:
         """Thread-free mode: run ``fn`` once when ``fd`` is readable or after ``timeout``."""
@@ -210,7 +231,7 @@ class QueueHost:
                     pass  # the pipe is full: a wakeup is already pending
 
 
-def run(async_fn: Callable[..., Awaitable[T]], *args: Any) -> T:
+def run(async_fn: Callable[..., Awaitable[T]], *args: Any) -> Optional[T]:
     """Run ``async_fn(*args)`` as a guest of a :class:`QueueHost` on this thread.
 
     Raises:

@@ -385,11 +385,23 @@ def run(
         if task is None or signal is None:
             return await coro
         cancel = cancel_once(task)
-        signal.connect(cancel)
+
+        def check_still_closed() -> None:
+            # Qt also emits lastWindowClosed when a hidden window is destroyed while none is
+            # on screen (say, a collected window just before the next one is shown): only a
+            # quit if no window is visible once the event that emitted it is done.
+            windows = getattr(host.app, "topLevelWindows", None)
+            if windows is None or not any(w.isVisible() for w in windows()):
+                cancel()
+
+        def on_last_window_closed() -> None:
+            host.QtCore.QTimer.singleShot(0, check_still_closed)
+
+        signal.connect(on_last_window_closed)
         try:
             return await coro
         finally:
-            signal.disconnect(cancel)
+            signal.disconnect(on_last_window_closed)
 
     try:
         return run_on_host(host, main, **kwargs)

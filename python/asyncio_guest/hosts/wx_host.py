@@ -113,8 +113,13 @@ class WxHost(HostBase):
     def stop(self) -> None:
         if self._depth > 1:
             self._end_nested_loops()
-        if self._loop is not None:
+        if self._loop is None:
+            return
+        if self._loop.IsRunning():
             self._loop.Exit()
+        else:
+            # A nested loop (a dialog) runs inside ours: ours ends once it is back in control.
+            self._loop.ScheduleExit()
 
     def _end_nested_loops(self) -> None:
         """End the modal dialogs that are up (``ShowModal`` returns ``wx.ID_CANCEL``)."""

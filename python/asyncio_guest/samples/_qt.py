@@ -152,7 +152,8 @@ def main(binding: str, argv: Optional[list[str]] = None) -> int:
     try:
         importlib.import_module(binding + ".QtWidgets")
     except ImportError as exc:
-        print(f"{binding} is not installed ({exc}); see scripts/install-hosts-b.sh")
+        extra = {"PyQt5": "qt5", "PyQt6": "qt6", "PySide6": "pyside6"}[binding]
+        print(f"{binding} is not installed ({exc}); pip install 'asyncio-guest[{extra}]'")
         return 2
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY")

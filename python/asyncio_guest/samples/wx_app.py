@@ -152,7 +152,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--quit-after", type=float, default=0, help="close after N seconds")
     args = parser.parse_args(argv)
     if wx is None:
-        print(f"wxPython is not installed ({_WX_IMPORT_ERROR}); see scripts/install-hosts-b.sh")
+        print(
+            f"wxPython is not installed ({_WX_IMPORT_ERROR}); pip install 'asyncio-guest[wx]' "
+            "(on Linux pip builds it: Debian's python3-wxgtk4.0 is the quicker way)"
+        )
         return 2
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
