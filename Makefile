@@ -9,7 +9,8 @@
 #
 # Variables: PY=3.11 (the Python `make test` and the single-Python suites run on),
 # PYTHONS="3.9 3.10 3.11 3.12 3.13" (the matrix), T=... (what `make test` runs), NICE=nice,
-# CONFORMANCE_ARGS, BENCH_ARGS, DEMO_ARGS (passed on to those commands), NO_BUILD=1.
+# JOBS=2 (`make test`'s processes), CONFORMANCE_ARGS, BENCH_ARGS, DEMO_ARGS (passed on to those
+# commands), NO_BUILD=1.
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -166,20 +167,24 @@ stubtest: | $(call stamp,$(TOOLS_PY),tools) $(BUILT) ## the stub _core.pyi again
 # after a change under src/), one Python, the core tests and the host tests that need no
 # display. `make test T=tests/core/test_api.py` narrows it; failures of the last run go first.
 QUICK_HOST_TESTS := tests/hosts/test_win32_queue.py
-T ?= tests/core $(QUICK_HOST_TESTS)
+T_DEFAULT := tests/core $(QUICK_HOST_TESTS)
+T ?= $(T_DEFAULT)
+# Processes for the fast loop (pytest-xdist): two for the default selection, one for a
+# narrower T (where starting workers costs more than it saves). The CI suites use one.
+JOBS ?= $(if $(filter-out $(T_DEFAULT),$(T)),0,2)
 
 .PHONY: test test-all test-rust test-core test-cli test-plugin test-hosts test-modal \
 	test-webview test-stress test-bench test-docs check-wheel
 test: | $(call stamp,$(PY),core) ## the fast loop: core tests + quick host tests on one Python (PY=3.11), last failures first, stops at the first failure
-	$(NICE) $(V)/$(PY)/bin/python -m pytest -q -x --ff --timeout 120 $(T)
+	$(NICE) $(V)/$(PY)/bin/python -m pytest -q -x --ff -n $(JOBS) --timeout 120 $(T)
 
 test-all: install ## the full matrix CI runs (every suite, every Python), with a summary
 	PYTHONS="$(PYTHONS)" bash scripts/test-all.sh
 
-test-rust:
+test-rust: ## cargo test (the core crate)
 	$(NICE) cargo test -q
 
-test-core: | $(call stamp,$(PY),core)
+test-core: | $(call stamp,$(PY),core) ## one suite on one Python: test-core, -cli, -plugin, -hosts, -modal, -webview, -stress (PY=3.9)
 	$(call pytest,$(PY),,tests/core --timeout 120)
 
 test-cli: | $(call stamp,$(PY),hosts)

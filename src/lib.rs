@@ -22,10 +22,12 @@
 //! an atomic. The selector serializes all of its methods on one mutex (see
 //! `selector`), the worker's hand-off state is behind its own mutex, the
 //! registry of workers behind a static mutex, and Python is only called from
-//! the worker through `callback`, attached. The module still declares
-//! `gil_used = true`: the Python half of the package shares state with the
-//! worker thread too (the built-in host's queue hand-shake, a link's
-//! `__del__` running on the worker), and that half decides when the GIL may go.
+//! the worker through `callback`, attached. The Python half of the package
+//! shares state with the worker thread too (the built-in host's queue
+//! hand-shake under one lock, a link's `__del__` that only sets a flag and
+//! appends to a list; see docs/architecture.md, "Free-threaded Python"), and
+//! was audited the same way, so the module declares `gil_used = false`: on a
+//! free-threaded build, importing it leaves the GIL off.
 
 #![warn(missing_docs, unreachable_pub)]
 
@@ -60,7 +62,7 @@ fn _can_detect_finalization() -> bool {
     callback::finalizing_check_available()
 }
 
-#[pymodule(gil_used = true)]
+#[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<selector::Selector>()?;
     m.add_class::<mapping::SelectorMapping>()?;

@@ -15,7 +15,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from typing import Callable
+from typing import Any, Callable, Optional
 
 import outcome
 import pytest
@@ -179,6 +179,58 @@ def inline_threadsafe_hook_on_the_worker() -> None:
     assert any("never call it inline" in m for m in unraisable.messages), unraisable.messages
     assert host.results == []  # done_callback runs only on the host thread
     thread_is_usable()  # also cleans up the abandoned run here
+
+
+@row
+def wait_readable_that_runs_the_callback_inline() -> None:
+    """Host-watch mode: the host's fd watch calls the tick at once instead of
+    when the fd is readable."""
+    host = DequeHost()
+
+    def inline_watch(fd: int, timeout: Optional[float], fn: Callable[[], object]) -> Any:
+        fn()
+        return lambda: None
+
+    async def main() -> None:
+        await asyncio.sleep(0.01)  # an idle wait, handed to the host's watch
+
+    asyncio_guest.start_guest_run(
+        main,
+        run_sync_soon_threadsafe=host.post,
+        done_callback=host.results.append,
+        wait_readable=inline_watch,
+        inline_wait=0,
+    )
+    host.drain()
+    with pytest.raises(RuntimeError, match="never call it inline"):
+        host.results[0].unwrap()
+    thread_is_usable()
+
+
+@row
+def wait_readable_that_drops_the_callback() -> None:
+    """Host-watch mode: the host forgets its fd watch (a host that stops watching)."""
+    host = DequeHost()
+
+    def forgetful_watch(fd: int, timeout: Optional[float], fn: Callable[[], object]) -> Any:
+        return lambda: None  # fn is not kept anywhere
+
+    async def main() -> None:
+        await asyncio.sleep(3600)
+
+    asyncio_guest.start_guest_run(
+        main,
+        run_sync_soon_threadsafe=host.post,
+        done_callback=host.results.append,
+        wait_readable=forgetful_watch,
+        inline_wait=0,
+    )
+    with pytest.warns(RuntimeWarning, match="abandoned without properly finishing"):
+        while host.calls:
+            host.calls.popleft()()
+        gc.collect()
+    assert host.results == []
+    thread_is_usable()
 
 
 @row
@@ -407,4 +459,4 @@ def test_misuse(case: str) -> None:
 
 def test_the_table_names_every_row() -> None:
     # A row that is defined but never run would be a silent gap in the table.
-    assert len(ROWS) == 16
+    assert len(ROWS) == 18

@@ -209,3 +209,58 @@ def test_host_code_reaches_the_guest_and_the_wrong_loop_warns() -> None:
     assert host.guest_loop is None
     with pytest.raises(RuntimeError, match="no guest run is live on this host"):
         host.call_in_guest(print)
+
+
+@pytest.mark.parametrize("host_name", ["asyncio", "tornado"])
+@pytest.mark.parametrize("thread_free", [True, False], ids=["thread_free", "worker"])
+def test_quit_contract_on_asyncio_hosts(host_name: str, thread_free: bool) -> None:
+    """A quit (the main task cancelled from host code) returns None, a caught cancellation
+    returns its value, other exceptions propagate, bad arguments fail first; nothing left."""
+    import asyncio
+    import functools
+
+    from asyncio_guest.hosts import asyncio_host, tornado_host
+    from tests._support.leaks import snapshot
+
+    run = functools.partial(
+        asyncio_host.run if host_name == "asyncio" else tornado_host.run, thread_free=thread_free
+    )
+    api = f"hosts.{host_name}_host.run"
+    finals: list[str] = []
+
+    async def quit_by_host(catch: bool) -> str:
+        task = asyncio.current_task()
+        assert task is not None
+        # Host code cancels the main task: the asyncio hosts' way to quit.
+        asyncio.get_running_loop().call_later(0.05, task.cancel)
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            if catch:
+                return "caught"
+            raise
+        finally:
+            finals.append("finally")
+        return "not quit"
+
+    async def boom() -> None:
+        raise ValueError("boom")
+
+    async def fine() -> None:
+        pass
+
+    before = snapshot()
+    assert run(quit_by_host, False) is None
+    assert run(quit_by_host, True) == "caught"
+    assert finals == ["finally", "finally"]
+    with pytest.raises(ValueError, match="boom"):
+        run(boom)
+    coro = fine()
+    with pytest.raises(TypeError, match=rf"use {api}\(fn, arg\) instead of {api}\(fn\(arg\)\)"):
+        run(coro)
+    coro.close()
+    with pytest.raises(TypeError, match=rf"{api}\(\) expects an async function; .* returned int"):
+        run(lambda: 1)
+    with pytest.raises(TypeError, match=r"use functools\.partial"):
+        run(fine, x=1)
+    assert not before.diff(snapshot())

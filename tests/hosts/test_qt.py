@@ -140,7 +140,7 @@ def _driver(binding: str, thread_free: bool) -> Any:
     import threading
     import time
 
-    from conftest import Driver
+    from conftest import Driver, fd_count, thread_count
 
     from asyncio_guest.hosts import qt as qt_host
     from asyncio_guest.samples import _qt as qt_sample
@@ -366,10 +366,32 @@ def _driver(binding: str, thread_free: bool) -> Any:
 
         def warm_up(self, app: Any) -> None:
             if app is not None:
-                # The first pointer event starts what Qt starts lazily for input (PyQt6: a
-                # thread and a descriptor): let it happen before anything is counted.
-                QtTest.QTest.mouseClick(app.count_label, left)
+                # Every widget path a scenario uses, once: painting progress text and the
+                # first click on a button (focus, input method) make Qt start threads and
+                # descriptors lazily; let that happen before anything is counted.
+                app.show_count(1)
+                app.show_progress(1, 2)
+                app.show_status("warming up", True)
+                app.show_status("warming up", False)
+                button = QtWidgets.QPushButton("warm-up")
+                button.show()
+                QtTest.QTest.mouseClick(button, left)
+                settle(0.1)
+                button.close()
+                button.deleteLater()
             settle(0.3 if app is not None else 0.05)
+            # Qt starts "Thread (pooled)" threads (fonts, input) a moment after it needs them:
+            # wait (bounded) until the counts hold still, so a scenario is charged only with
+            # what it left itself.
+            counts, still_since = (-1, -1), time.monotonic()
+            deadline = time.monotonic() + 3
+            while time.monotonic() < deadline:
+                now = (thread_count(), fd_count())
+                if now != counts:
+                    counts, still_since = now, time.monotonic()
+                elif time.monotonic() - still_since > 0.3:
+                    break
+                settle(0.02)
 
     return QtDriver()
 

@@ -111,7 +111,7 @@ def test_bad_arguments_fail_before_any_window(host: str, mode: str, row: str) ->
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("host", ["tk", "gtk3", "gtk4", "PySide6"])
+@pytest.mark.parametrize("host", ["tk", "gtk3", "gtk4", "PySide6", "PyQt6", "PyQt5"])
 def test_main_returning_under_a_modal_dialog_ends_promptly(host: str, mode: str) -> None:
     got = _row(host, mode, "modal_open_at_exit")
     assert got["raised"] is None and got["result"] == "'returned'", got

@@ -638,3 +638,50 @@ def test_win32_sample_window_logic_with_fake_dlls() -> None:
     assert app.closed and app.hwnd not in user32.windows
     assert not user32.violations
     assert _fds() <= fds and _threads() <= threads
+
+
+def test_quit_contract_over_the_fake_queue() -> None:
+    """win32.run: PostQuitMessage from a task (guest ticks run inside the host's window
+    procedure, so this is also the host-callback case) ends the run as a quit (None, finally
+    ran); a WM_CLOSE handler cancelling the main task too; a caught cancellation returns its
+    value; bad arguments fail before any window exists."""
+    from tests._support.leaks import snapshot
+
+    finals: list[str] = []
+
+    async def quits(how: str) -> str:
+        user32 = holder[0]
+        task = asyncio.current_task()
+        assert task is not None
+        try:
+            await asyncio.sleep(0.02)
+            if how == "task":
+                user32.PostQuitMessage(0)  # the loop ends under the live guest
+            else:  # the app's WM_CLOSE handler cancels the main task
+                task.cancel()
+            await asyncio.sleep(10)
+            return "not quit"
+        except asyncio.CancelledError:
+            if how == "caught":
+                return "caught"
+            raise
+        finally:
+            finals.append(how)
+
+    holder: list[FakeUser32] = []
+    before = snapshot()
+    for how, expected in (("task", None), ("close", None), ("caught", "caught")):
+        user32 = FakeUser32()
+        holder[:] = [user32]
+        assert win32.run(quits, how, user32=user32, kernel32=FakeKernel32()) == expected, how
+        assert not user32.windows and not user32.classes and not user32.violations
+    assert finals == ["task", "close", "caught"]
+
+    async def fine() -> None:
+        pass
+
+    user32 = FakeUser32()
+    with pytest.raises(TypeError, match=r"use functools\.partial"):
+        win32.run(fine, x=1, user32=user32, kernel32=FakeKernel32())
+    assert not user32.windows and not user32.classes  # checked before any window existed
+    assert not before.diff(snapshot())

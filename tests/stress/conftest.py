@@ -18,6 +18,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import pytest
 
+#: The checkout's root (the directory that holds ``tests/``).
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
 asyncio_guest = pytest.importorskip("asyncio_guest", reason="asyncio_guest is not installed")
 
 
@@ -107,13 +110,22 @@ def run_guest(
     return run_on_host(host, async_fn, *args, **kwargs)
 
 
+def child_env() -> dict[str, str]:
+    """The environment of a child interpreter: this one's, with the checkout on the path (the
+    child imports the shared test helpers, ``tests._support``, wherever the run was started
+    from) and without asyncio's debug mode."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
+    env.pop("PYTHONASYNCIODEBUG", None)
+    return env
+
+
 def run_python(
     code: str, timeout: float = 60.0, args: Sequence[str] = (), **kwargs: Any
 ) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter (this one), killed after ``timeout``."""
-    env = dict(os.environ)
+    env = child_env()
     env.setdefault("PYTHONFAULTHANDLER", "1")
-    env.pop("PYTHONASYNCIODEBUG", None)
     t0 = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-X", "faulthandler", "-c", textwrap.dedent(code), *args],
@@ -135,5 +147,4 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.section("stress figures")
     for line in render():
         terminalreporter.write_line(line)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    dump(os.path.join(root, "target", "stress-figures.json"))
+    dump(os.path.join(ROOT, "target", "stress-figures.json"))

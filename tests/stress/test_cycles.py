@@ -30,11 +30,7 @@ from asyncio_guest import GuestEventLoop, start_guest_run
 
 CYCLES = int(sys.argv[1])
 
-def threads():
-    return len(os.listdir("/proc/self/task"))
-
-def fds():
-    return len(os.listdir("/proc/self/fd"))
+from tests._support.leaks import fd_count as fds, thread_count as threads
 
 def rss_kb():
     with open("/proc/self/status") as f:
@@ -142,8 +138,10 @@ UNCLOSED_SCRIPT = r"""
 import asyncio, gc, json, os, sys, time, warnings, weakref
 from asyncio_guest import GuestEventLoop
 
+from tests._support.leaks import fd_count, thread_count
+
 def counts():
-    return len(os.listdir("/proc/self/task")), len(os.listdir("/proc/self/fd"))
+    return thread_count(), fd_count()
 
 warnings.simplefilter("ignore", ResourceWarning)  # the stock loop warns, then closes
 base = counts()

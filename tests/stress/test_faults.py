@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from .conftest import run_python
+from .conftest import child_env, run_python
 from .figures import record
 
 EXIT_BOUND = 10.0
@@ -30,6 +30,7 @@ import asyncio_guest
 from asyncio_guest import start_guest_run
 from asyncio_guest.hosts import run_on_host
 from asyncio_guest.hosts.builtin import QueueHost
+from tests._support.leaks import thread_count
 warnings.simplefilter("always")
 
 class WatchdogHost:
@@ -62,10 +63,10 @@ def report_threads():
     # Python threads by name, and OS threads (the Rust worker is not a
     # Python thread). Executor threads may take a moment to be reaped.
     deadline = time.monotonic() + 2
-    while len(os.listdir("/proc/self/task")) > 1 and time.monotonic() < deadline:
+    while thread_count() > 1 and time.monotonic() < deadline:
         time.sleep(0.01)
     names = sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
-    print("THREADS", names, "OS_THREADS", len(os.listdir("/proc/self/task")), flush=True)
+    print("THREADS", names, "OS_THREADS", thread_count(), flush=True)
 
 async def busy():
     loop = asyncio.get_running_loop()
@@ -299,8 +300,7 @@ run_on_host(QueueHost(thread_free=sys.argv[1] == "thread-free"), main)
 @pytest.mark.timeout(600, method="thread")
 def test_keyboard_interrupt_at_random_points() -> None:
     rng = random.Random(20261124)
-    env = dict(os.environ)
-    env.pop("PYTHONASYNCIODEBUG", None)
+    env = child_env()
     worst = 0.0
     outcomes: dict[str, int] = {}
     for run in range(KI_RUNS):

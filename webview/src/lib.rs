@@ -835,7 +835,12 @@ fn library_version() -> String {
 
 /// The extension module: `NativeWebview`, `WebviewError`, `library_version`,
 /// `drain_library_queue`.
-#[pymodule]
+///
+/// `gil_used = true`: the bridge's Python state (pending calls, streams, bindings) has not been
+/// audited for running without the GIL, so on a free-threaded build importing this module
+/// turns the GIL back on (CPython says so with a warning) rather than claim a safety that was
+/// never checked.
+#[pymodule(gil_used = true)]
 fn _webview(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeWebview>()?;
     m.add("WebviewError", m.py().get_type::<WebviewError>())?;

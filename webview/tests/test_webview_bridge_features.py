@@ -106,6 +106,8 @@ def test_binary_round_trips_both_ways() -> None:
 def test_values_that_cannot_cross_reject_naming_the_argument() -> None:
     result = page_scenario(
         setup="""
+        import logging
+        logging.basicConfig(level=logging.ERROR)
         calls = []
         def take(*args):
             calls.append(len(args))
@@ -162,6 +164,8 @@ def test_values_that_cannot_cross_reject_naming_the_argument() -> None:
         "TypeError: the result of give_set() is a set, which cannot cross to JavaScript"
     )
     assert result["calls"] == 0  # nothing reached Python
+    # The result that could not cross is also reported on the Python side.
+    assert "the result of give_set() is a set, which cannot cross" in result["_stderr"]
 
 
 def test_a_stream_of_ten_thousand_chunks_arrives_in_order() -> None:

@@ -72,7 +72,7 @@ class Host(Protocol):
         host = asyncio_guest.hosts.tk.TkHost(root)
         results = []
 
-        def done(result: outcome.Outcome) -> None:
+        def done(result: outcome.Outcome[Any]) -> None:
             results.append(result)
             host.stop()  # only now: the guest run is fully torn down
 
@@ -170,11 +170,16 @@ class HostBase:
         """Run one posted callable from the toolkit's dispatcher."""
         try:
             fn()
-        except Exception:
+        except BaseException as exc:
+            self.report(exc)
+
+    def report(self, exc: BaseException) -> None:
+        """Deliver an exception that reached the toolkit's dispatcher, which must not see it."""
+        if isinstance(exc, Exception):
             # The guest's own callables never raise; this is a host-side bug: report it and
             # keep the host running (an exception escaping into PyQt would abort()).
-            sys.excepthook(*sys.exc_info())
-        except BaseException as exc:
+            sys.excepthook(type(exc), exc, exc.__traceback__)
+        else:
             # KeyboardInterrupt / SystemExit: end the host loop, re-raise from mainloop().
             self._pending_error = exc
             self.stop()
@@ -283,7 +288,7 @@ def start_on_host(
     host: Host,
     async_fn: Callable[..., Awaitable[T]],
     *args: Any,
-    done_callback: Callable[[outcome.Outcome], object],
+    done_callback: Callable[[outcome.Outcome[Any]], object],
     **kwargs: Any,
 ) -> asyncio.Task[T]:
     """:func:`asyncio_guest.start_guest_run` with ``host``'s hooks (and, if it has the
@@ -298,7 +303,7 @@ def start_on_host(
     if end_nested_loops is not None:
         kwargs.setdefault("end_nested_loops", end_nested_loops)
 
-    def done(result: outcome.Outcome) -> object:
+    def done(result: outcome.Outcome[Any]) -> object:
         if isinstance(host, HostBase):
             host.guest_loop = None
         return done_callback(result)
@@ -316,7 +321,7 @@ def start_on_host(
     return task
 
 
-def quit_outcome(result: outcome.Outcome) -> Any:
+def quit_outcome(result: outcome.Outcome[Any]) -> Any:
     """The value ``run()`` returns for a finished run: a quit (the main task ended
     cancelled) is ``None``, not an error; anything else is unwrapped."""
     if isinstance(result, outcome.Error) and isinstance(result.error, asyncio.CancelledError):
@@ -338,10 +343,10 @@ def run_on_host(
     """
     from asyncio_guest._run import finish_run_here
 
-    results: list[outcome.Outcome] = []
+    results: list[outcome.Outcome[Any]] = []
     looping = [False]
 
-    def done_callback(result: outcome.Outcome) -> None:
+    def done_callback(result: outcome.Outcome[Any]) -> None:
         results.append(result)
         if looping[0]:
             host.stop()

@@ -124,14 +124,14 @@ async def guest_outcome(
     *args: Any,
     host: Optional[Host] = None,
     **kwargs: Any,
-) -> outcome.Outcome:
+) -> outcome.Outcome[Any]:
     """:func:`run_as_guest`, returning the guest's :class:`outcome.Outcome`."""
     loop = asyncio.get_running_loop()
     if host is None:
         host = AsyncioHost(loop)
-    done: asyncio.Future[outcome.Outcome] = loop.create_future()
+    done: asyncio.Future[outcome.Outcome[Any]] = loop.create_future()
 
-    def done_callback(result: outcome.Outcome) -> None:
+    def done_callback(result: outcome.Outcome[Any]) -> None:
         if not done.done():
             done.set_result(result)
 

@@ -128,6 +128,8 @@ class QueueHost:
         return cancel
 
     def mainloop(self) -> None:
+        if self._closed:
+            return  # a closed host has nothing left to run
         self._running = True
         poller = None
         if self._tokens is None:

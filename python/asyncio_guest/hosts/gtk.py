@@ -77,7 +77,7 @@ class GLibHost(HostBase):
         if not self._closed:
             self.call(fn)
         # Always remove the source: an idle source that returns True would run forever.
-        return GLib.SOURCE_REMOVE
+        return False  # GLib.SOURCE_REMOVE
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
         box: list[int] = [0]
@@ -96,16 +96,21 @@ class GLibHost(HostBase):
         """Thread-free mode: a unix-fd source on the guest poller's descriptor, plus
         a timeout source, both at the ticks' priority (so they yield to the GUI)."""
 
+        def once(cb: Callable[[], None]) -> Callable[..., bool]:
+            def callback(*_: object) -> bool:
+                self.call(cb)
+                return False  # GLib.SOURCE_REMOVE: the wait is one-shot
+
+            return callback
+
         def watch_fd(cb: Callable[[], None]) -> Callable[[], None]:
-            source = GLib.unix_fd_add_full(
-                self.priority, fd, GLib.IOCondition.IN, lambda *_: self.call(cb) or False
-            )
+            source = GLib.unix_fd_add_full(self.priority, fd, GLib.IOCondition.IN, once(cb))
             return lambda: GLib.source_remove(source)
 
         def call_later(delay: float, cb: Callable[[], None]) -> Callable[[], None]:
             # Milliseconds, rounded up: a timer that fires early only costs a re-wait.
             ms = max(0, math.ceil(delay * 1000))
-            source = GLib.timeout_add(ms, lambda: self.call(cb) or False, priority=self.priority)
+            source = GLib.timeout_add(ms, once(cb), priority=self.priority)
             return lambda: GLib.source_remove(source)
 
         return wait_readable_once(fn, timeout, watch_fd, call_later)

@@ -167,7 +167,7 @@ class QtHost(HostBase):
                     return True
                 return bool(super().event(ev))
 
-            @slot()  # type: ignore[misc]
+            @slot()  # type: ignore[untyped-decorator]  # Qt's Slot is untyped
             def guestTick(self) -> None:  # the invokeMethod fallback, see below
                 host._dispatch()
 

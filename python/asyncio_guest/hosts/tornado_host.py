@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, TypeVar, cast
 
 from tornado.ioloop import IOLoop
 
 from asyncio_guest.hosts._base import HostBase, prepare_main, quit_outcome, wait_readable_once
 from asyncio_guest.hosts.asyncio_host import guest_outcome
+
+if TYPE_CHECKING:
+    from tornado.platform.asyncio import BaseAsyncIOLoop
 
 __all__ = ["TornadoHost", "run"]
 
@@ -47,10 +50,11 @@ class TornadoHost(HostBase):
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         """The asyncio loop under the IOLoop (the host loop)."""
-        return self.io_loop.asyncio_loop  # type: ignore[no-any-return]
+        # Since Tornado 5 every IOLoop is a BaseAsyncIOLoop, the class that has asyncio_loop.
+        return cast("BaseAsyncIOLoop", self.io_loop).asyncio_loop
 
     def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
-        if self.io_loop.asyncio_loop.is_closed():  # type: ignore[attr-defined]
+        if self.loop.is_closed():
             raise RuntimeError("the Tornado IOLoop is closed; the callback cannot run")
         self.io_loop.add_callback(fn)
 

@@ -170,7 +170,7 @@ class Win32Host(HostBase):
                 return 0
             return int(self._user32.DefWindowProcW(hwnd, msg, wparam, lparam))
         except BaseException as exc:
-            self.call(_reraise(exc))
+            self.report(exc)
             return 0
 
     def _on_wake(self) -> None:
@@ -284,10 +284,3 @@ def run(
         return run_on_host(host, main, **kwargs)
     finally:
         host.close()
-
-
-def _reraise(exc: BaseException) -> Callable[[], object]:
-    def reraise() -> object:
-        raise exc
-
-    return reraise

@@ -93,7 +93,7 @@ def expected_body(size: int) -> bytes:
 class DemoServer:
     """A running demo HTTP server; create it with :func:`start_server`."""
 
-    def __init__(self, server: asyncio.AbstractServer, size: int, chunk_size: int, delay: float):
+    def __init__(self, server: asyncio.Server, size: int, chunk_size: int, delay: float):
         self._server = server
         self.size = size
         self.chunk_size = chunk_size
@@ -111,7 +111,7 @@ class DemoServer:
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         if task is not None:
-            self._handlers.add(task)  # type: ignore[arg-type]
+            self._handlers.add(task)
         self._writers.add(writer)
         try:
             request_line = await reader.readline()
@@ -146,7 +146,7 @@ class DemoServer:
             if not self._closing:
                 raise
         finally:
-            self._handlers.discard(task)  # type: ignore[arg-type]
+            self._handlers.discard(task)
             self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(ConnectionError):
@@ -346,7 +346,7 @@ class SampleController:
 
     async def main(self) -> None:
         """The guest's main coroutine: runs until :meth:`close` cancels it."""
-        self.main_task = asyncio.current_task()  # type: ignore[assignment]
+        self.main_task = asyncio.current_task()
         self.loop = asyncio.get_running_loop()
         if self._closing:  # closed before the first tick ran
             return
@@ -367,7 +367,7 @@ class SampleController:
 
     def spawn(self, coro: Awaitable[object]) -> asyncio.Task[object]:
         """Run ``coro`` as a task owned by the sample (cancelled on close); host thread only."""
-        task: asyncio.Task[object] = asyncio.ensure_future(coro)  # type: ignore[assignment]
+        task: asyncio.Task[object] = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

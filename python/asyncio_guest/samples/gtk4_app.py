@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 import gi
 
@@ -116,12 +116,22 @@ class Gtk4App:
         finally:
             self.dialog = None
             dialog.destroy()
-        return Gtk.ResponseType(result[0]).value_nick
+        return str(Gtk.ResponseType(result[0]).value_nick)
 
     def close(self) -> None:
         """Quit from code: cancel the guest (the close button needs no handler: the last
         window going away cancels it).  An open dialog is ended when the run ends."""
         self.controller.close()
+
+
+def _once(fn: Callable[[], object]) -> Callable[[], bool]:
+    """A GLib timeout callback that calls ``fn`` once (returning False removes the source)."""
+
+    def callback() -> bool:
+        fn()
+        return False
+
+    return callback
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -137,11 +147,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     app = Gtk4App()
     if args.demo:
-        GLib.timeout_add(300, lambda: app.controller.start_download() and False)
+        GLib.timeout_add(300, _once(app.controller.start_download))
         if not args.no_dialog:
-            GLib.timeout_add(900, lambda: app.open_dialog() and False)
+            GLib.timeout_add(900, _once(app.open_dialog))
     if args.quit_after:
-        GLib.timeout_add(int(args.quit_after * 1000), lambda: app.close() and False)
+        GLib.timeout_add(int(args.quit_after * 1000), _once(app.close))
     try:
         gtk_host.run(app.controller.main)
     finally:

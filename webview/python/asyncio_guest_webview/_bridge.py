@@ -299,6 +299,8 @@ class Bridge:
         try:
             payload = _codec.encode(result, f"the result of {name}()")
         except TypeError as exc:
+            # The page gets the TypeError; say it on the Python side too, where the bug is.
+            _log.error("%s", exc)
             self._settle(seq, 1, _rejection("TypeError", str(exc)))
             return
         self._settle(seq, 0, payload)
@@ -473,6 +475,7 @@ class Bridge:
                 try:
                     text = _codec.encode(item, f"chunk {index} of {stream.name}()")
                 except TypeError as exc:
+                    _log.error("%s", exc)
                     end = {"error": {_ERROR_KEY: True, "type": "TypeError", "message": str(exc)}}
                     break
                 index += 1
