@@ -28,20 +28,28 @@ __all__ = [
     "check_running",
     "check_selector_loop",
     "clock_resolution",
+    "current_handle",
     "get_running_loop",
+    "handle_context",
     "is_stopping",
     "mark_closed",
     "pop_cancelled_timers",
     "ready_queue",
+    "replace_ready_queue",
+    "resume_current_task",
     "run_forever_cleanup",
     "run_forever_setup",
     "run_once",
+    "run_once_code",
+    "running_handle",
     "self_pipe_fd",
+    "set_current_handle",
     "set_origin_tracking",
     "set_running_loop",
     "set_stopping",
     "set_thread_id",
     "silence_pending_destroy",
+    "suspend_current_task",
     "thread_id",
 ]
 
@@ -69,6 +77,9 @@ def _check() -> None:
         _require(base_events.BaseEventLoop, name, "asyncio.BaseEventLoop")
     _require(selector_events.BaseSelectorEventLoop, "_make_self_pipe", "BaseSelectorEventLoop")
     _require(asyncio.Task, "_log_destroy_pending", "asyncio.Task")
+    if not hasattr(asyncio.tasks, "_swap_current_task"):
+        for name in ("_enter_task", "_leave_task"):
+            _require(asyncio.tasks, name, "asyncio.tasks")
     # Instance attributes, on a throwaway loop that opens no file descriptors.
     loop = base_events.BaseEventLoop()
     try:
@@ -81,12 +92,13 @@ def _check() -> None:
             "_timer_cancelled_count",
             "_closed",
             "_debug",
+            "_current_handle",
         ):
             _require(loop, name, "asyncio.BaseEventLoop()")
         if not isinstance(getattr(loop, "_ready", None), collections.deque):
             MISSING.append("asyncio.BaseEventLoop()._ready (a deque)")
         timer = asyncio.TimerHandle(0.0, print, (), loop)
-        for name in ("_when", "_cancelled", "_scheduled"):
+        for name in ("_when", "_cancelled", "_scheduled", "_context"):
             _require(timer, name, "asyncio.TimerHandle")
     finally:
         loop._closed = True  # type: ignore[attr-defined]  # nothing to close: no selector, no executor
@@ -127,6 +139,63 @@ def run_once(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
 def ready_queue(loop: asyncio.AbstractEventLoop) -> collections.deque[Any]:
     """The loop's deque of ready handles (the same object for the loop's life)."""
     return loop._ready  # type: ignore[attr-defined,no-any-return]
+
+
+def replace_ready_queue(loop: asyncio.AbstractEventLoop, ready: collections.deque[Any]) -> None:
+    """Swap the loop's ready deque (only while a tick runs inside a tick, see _nested)."""
+    loop._ready = ready  # type: ignore[attr-defined]
+
+
+def run_once_code(loop: asyncio.AbstractEventLoop) -> Any:
+    """The code object of the loop's ``_run_once`` (to find its frames on the stack)."""
+    return loop._run_once.__func__.__code__  # type: ignore[attr-defined]
+
+
+def running_handle(run_once_frame: Any) -> Any:
+    """The handle an iteration (a ``_run_once`` frame) is running, or None if unknown."""
+    return run_once_frame.f_locals.get("handle")
+
+
+def handle_context(handle: Any) -> Any:
+    """The ``contextvars.Context`` a handle runs in."""
+    return getattr(handle, "_context", None)
+
+
+def current_handle(loop: asyncio.AbstractEventLoop) -> Any:
+    return loop._current_handle  # type: ignore[attr-defined]
+
+
+def set_current_handle(loop: asyncio.AbstractEventLoop, handle: Any) -> None:
+    loop._current_handle = handle  # type: ignore[attr-defined]
+
+
+#: ``asyncio.tasks._swap_current_task`` (3.12+; also where 3.14 keeps the current task
+#: in the thread state), else ``_enter_task``/``_leave_task``: what Task steps use.
+_swap_current_task: Optional[Callable[..., Any]] = getattr(
+    asyncio.tasks, "_swap_current_task", None
+)
+
+
+def suspend_current_task(loop: asyncio.AbstractEventLoop) -> Optional[asyncio.Task[Any]]:
+    """Make no task current on ``loop`` (its task is blocked lower on the stack); return it."""
+    task = asyncio.current_task(loop)
+    if task is None:
+        return None  # a plain callback is blocked (3.12.1's swap fails on an empty slot)
+    if _swap_current_task is not None:
+        _swap_current_task(loop, None)
+    else:
+        asyncio.tasks._leave_task(loop, task)
+    return task
+
+
+def resume_current_task(loop: asyncio.AbstractEventLoop, task: Optional[asyncio.Task[Any]]) -> None:
+    """Make ``task`` (what :func:`suspend_current_task` returned) current again."""
+    if task is None:
+        return
+    if _swap_current_task is not None:
+        _swap_current_task(loop, task)
+    else:
+        asyncio.tasks._enter_task(loop, task)
 
 
 def is_stopping(loop: asyncio.AbstractEventLoop) -> bool:

@@ -38,11 +38,10 @@ import signal
 import sys
 import threading
 import time
-import traceback
 import warnings
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from asyncio_guest import _compat
+from asyncio_guest import _compat, _nested
 
 if TYPE_CHECKING:
     from asyncio_guest._loop import GuestEventLoop
@@ -69,19 +68,15 @@ DEFAULT_INLINE_WAIT = 0.0 if os.name == "nt" else 0.002
 #: granularity, so a host wait is asked to end this much early.
 TIMER_TAIL = 0.001
 
-#: Default threshold of the nested-host-loop check (GuestEventLoop.guest_nested_loop_check).
-DEFAULT_NESTED_LOOP_CHECK = 0.5
+#: Default threshold of the nested-host-loop check (GuestEventLoop.guest_nested_loop_check):
+#: how long other tasks may stay frozen when a task enters a nested host loop (calls a
+#: modal dialog directly) before guest ticks start running inside it (see _nested).
+DEFAULT_NESTED_LOOP_CHECK = 0.05
 
 #: The two ways an idle guest waits for I/O.
 WORKER = "worker"
 HOST_WATCH = "host-watch"
 
-_NESTED_LOOP_MESSAGE = (
-    "asyncio_guest: a guest task made a blocking call that runs a nested host event loop "
-    "(a modal dialog's exec(), ShowModal() or wait_window()?) in the middle of a loop "
-    "iteration. Every other guest task is frozen until it returns. Use "
-    "`result = await asyncio_guest.modal(fn, *args)` instead. The blocking call is here:\n"
-)
 _INLINE_MESSAGE = (
     "asyncio_guest: the host's run_sync_soon_* hook called the guest's callback inline; "
     "run_sync_soon_threadsafe and run_sync_soon_not_threadsafe must queue the callback "
@@ -249,6 +244,13 @@ class GuestDriver:
         self.last_io = -math.inf
         self.abandoned_off_thread = False
         self.nested_loop_check = True
+        # Ticks inside a tick (see _nested): the frozen iterations, outermost first
+        # (one list for the run: a batch keeps a local reference), the error or stop
+        # of a nested tick that the outermost tick completes, and the host's way to
+        # end its nested loops when the run must end (start_guest_run).
+        self.levels: list[_nested.Level] = []
+        self.nested_error: Optional[BaseException] = None
+        self.end_nested_loops: Optional[Callable[[], object]] = None
         # Signal handling (main thread only; see install_signal_handling).
         self.owns_wakeup_fd = False
         self._old_wakeup_fd: Optional[int] = None
@@ -392,7 +394,13 @@ class GuestDriver:
             return  # a stale link: the run ended or moved to another host
         if threading.get_ident() != self.host_thread:
             self._refuse_tick(_WRONG_THREAD_MESSAGE)
-        if self.posting or self.in_tick:
+        if self.posting:
+            self._refuse_tick(_INLINE_MESSAGE)
+        if self.in_tick:
+            # A tick is on the stack and is not posting: the host runs a nested loop
+            # inside a loop iteration, and this link runs in it (see _nested).
+            if _nested.run_nested_tick(self, probe=False):
+                return
             self._refuse_tick(_INLINE_MESSAGE)
         loop = self.loop
         loop._guest_remove_wakers()
@@ -464,8 +472,14 @@ class GuestDriver:
         slice_end = clock() + loop.guest_time_slice
         loop._guest_ticks += 1
         inline = loop.guest_inline_wait
+        levels = self.levels
         while True:
             run_once()
+            if levels:
+                # This iteration may have been frozen under a nested host loop (_nested).
+                handed_over = _nested.after_iteration(self)
+                if handed_over is not _nested.CONTINUE:
+                    return bool(handed_over)
             if _compat.is_stopping(loop):
                 return True
             if selector.last_event_count:
@@ -557,6 +571,7 @@ class GuestDriver:
         if cancel_wait is not None:
             cancel_wait()  # the host drops its watch (and the now-stale link)
         self.selector.set_watchdog(0)
+        _nested.reset(self)
         if _active.get(self.host_thread) is self:
             del _active[self.host_thread]
         self._take_link_from_worker()
@@ -630,16 +645,23 @@ class GuestDriver:
     def probe(self) -> None:
         """Posted by the worker's watchdog when an iteration stopped progressing.
 
-        If it runs while that iteration is still on the stack, the host is
-        running its loop from *inside* guest code: a nested host loop.
+        If it runs while that iteration is still on the stack, the host is running
+        its loop from *inside* guest code (a nested host loop): it becomes the first
+        tick that runs inside it (see _nested).
         """
         if threading.get_ident() != self.host_thread:
             # The threadsafe hook called the probe inline on the worker thread:
-            # there is no host stack to report, and nothing to do here.
+            # there is no host stack here, and nothing to do.
             return
         if self.is_current and self.in_tick:
-            stack = "".join(traceback.format_stack()[:-1])
-            self.loop.call_exception_handler({"message": _NESTED_LOOP_MESSAGE + stack})
+            _nested.run_nested_tick(self, probe=True)
+
+    def request_end_of_nested_loops(self) -> None:
+        """The run must end, but host loops nested in a tick are still running: ask the
+        host to end them (the run can only finish once they return)."""
+        end = self.end_nested_loops
+        if end is not None and self.levels and self.on_host_thread():
+            end()
 
     def link_dropped(self) -> None:
         """A link was garbage-collected without being run: the chain is broken."""

@@ -115,9 +115,30 @@ class GuestEventLoop(_SelectorEventLoop):  # type: ignore[misc]
         #: Blocking use (run_forever, run_until_complete): the built-in host
         #: waits for I/O itself (True), or hands every wait to the worker thread.
         self.guest_thread_free = True
-        #: Report a loop iteration stuck this long in a nested host loop (a
-        #: blocking dialog call from a task); 0 disables the check.
-        self.guest_nested_loop_check = DEFAULT_NESTED_LOOP_CHECK
+        self._guest_nested_loop_check = DEFAULT_NESTED_LOOP_CHECK
+        #: Nested host loops guest ticks ran inside (see _nested).
+        self._guest_nested_loops = 0
+
+    @property
+    def guest_nested_loop_check(self) -> float:
+        """Seconds a loop iteration may stay stuck before the guest looks for a nested
+        host loop (a task called a blocking dialog) and runs its ticks inside it (see
+        docs/modal.md); 0 turns it off. Takes effect at once, also during a run."""
+        return self._guest_nested_loop_check
+
+    @guest_nested_loop_check.setter
+    def guest_nested_loop_check(self, seconds: float) -> None:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise TypeError(f"guest_nested_loop_check must be a number of seconds, got {seconds!r}")
+        if not 0 <= seconds <= 60:
+            raise ValueError(f"guest_nested_loop_check must be between 0 and 60 s, got {seconds!r}")
+        self._guest_nested_loop_check = float(seconds)
+        driver = self._guest_driver
+        if driver is not None and driver.is_current:
+            if seconds > 0:
+                driver._set_watchdog()
+            else:
+                driver.selector.set_watchdog(0)
 
     # ------------------------------------------------------------------
     # Blocking use: the minimal built-in host on the calling thread.
@@ -280,10 +301,13 @@ class GuestEventLoop(_SelectorEventLoop):  # type: ignore[misc]
         ``ticks``: host callbacks that ran loop iterations; ``iterations``:
         loop iterations (``_run_once`` calls); ``worker_waits``: waits handed to
         the worker thread (each one a thread hop back); ``wakeups``: forced
-        wakeups of a waiting worker; ``host_polls``: non-blocking polls.
+        wakeups of a waiting worker; ``host_polls``: non-blocking polls;
+        ``nested_loops``: nested host loops (modal dialogs called directly from a
+        task) that guest ticks ran inside.
         """
         stats: dict[str, int] = dict(self._selector.stats())
         stats["ticks"] = self._guest_ticks
+        stats["nested_loops"] = self._guest_nested_loops
         return stats
 
 

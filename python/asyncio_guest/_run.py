@@ -47,10 +47,6 @@ _executor_shutdown_takes_timeout = (
 )
 
 
-def _noop() -> None:
-    pass
-
-
 def _check_callable(value: object, name: str) -> None:
     if not callable(value):
         raise TypeError(f"{name} must be callable, got {value!r}")
@@ -108,9 +104,15 @@ class _MainTask(asyncio.Task):  # type: ignore[type-arg]
             return super().uncancel()  # type: ignore[no-any-return,misc]
 
     def cancel_once(self) -> None:
-        """Cancel unless done or a cancellation is already pending."""
+        """Cancel unless done or a cancellation is already pending.
+
+        This is how a run is ended (a window closed): a task blocked in a host loop
+        nested in a tick (a modal dialog called directly) could not finish until that
+        loop returns, so the host is asked to end those loops too.
+        """
         if not self.done() and self._guest_cancel_requests == 0:
             self.cancel()
+        self._guest_run.end_nested_loops()
 
 
 class _GuestRun:
@@ -133,9 +135,10 @@ class _GuestRun:
         task = self.main_task
         if self.interrupts == 1 and task is not None and not task.done():
             task.cancel()
-            # Make sure a guest blocked in the worker notices.
+            # Make sure a guest blocked in the worker notices, and end the host's
+            # nested loops (modal dialogs) a blocked task may be waiting in.
             if not self.loop.is_closed():
-                self.loop.call_soon_threadsafe(_noop)
+                self.loop.call_soon_threadsafe(self.end_nested_loops)
             return
         raise KeyboardInterrupt()
 
@@ -143,6 +146,15 @@ class _GuestRun:
 
     def on_main_done(self, task: asyncio.Task[Any]) -> None:
         self.loop.create_task(self._teardown())
+        # A task blocked in a nested host loop (a modal dialog called directly) can
+        # only be cancelled and awaited once that loop returns.
+        self.end_nested_loops()
+
+    def end_nested_loops(self) -> None:
+        """The run is ending: ask the host to end the nested loops a tick is inside."""
+        driver = driver_for(self.loop)
+        if driver is not None:
+            driver.request_end_of_nested_loops()
 
     async def _teardown(self) -> None:
         loop = self.loop
@@ -226,6 +238,7 @@ def start_guest_run(
     time_slice: float = DEFAULT_TIME_SLICE,
     inline_wait: float = DEFAULT_INLINE_WAIT,
     wait_readable: Optional[WaitReadable] = None,
+    end_nested_loops: Optional[Callable[[], object]] = None,
 ) -> asyncio.Task[T]:
     """Run ``async_fn(*args)`` in a fresh asyncio loop that is a guest of a host loop.
 
@@ -254,6 +267,13 @@ def start_guest_run(
     seconds (None: no timeout), and calls the returned ``cancel()`` if the run
     ends first. Where the poller has no descriptor (Windows) the worker is used.
 
+    ``end_nested_loops()`` (optional, host thread) makes the host's nested event
+    loops return (closes its modal dialogs). A task may call a blocking modal
+    function directly; other tasks keep running inside the nested loop, but the
+    run can only finish after it returns. When the run must end (the main task
+    finished or was cancelled through ``cancel_once``, Ctrl+C) while such a loop
+    runs, this is called so that quitting stays prompt.
+
     Returns the main :class:`asyncio.Task`. No user code has run when this
     returns; the host can already use the loop (``task.get_loop()``) with
     ``create_task``, ``call_soon``, ``call_later`` and ``call_soon_threadsafe``.
@@ -263,8 +283,9 @@ def start_guest_run(
     Raises:
         TypeError: ``async_fn`` is a coroutine object (pass the function and its
             arguments: ``start_guest_run(fn, arg)``) or does not return a coroutine;
-            a hook, ``done_callback`` or ``wait_readable`` is not callable; ``debug`` is
-            not a bool or None; ``time_slice`` or ``inline_wait`` is not a number.
+            a hook, ``done_callback``, ``wait_readable`` or ``end_nested_loops`` is not
+            callable; ``debug`` is not a bool or None; ``time_slice`` or
+            ``inline_wait`` is not a number.
         ValueError: ``time_slice`` or ``inline_wait`` is outside 0 to 1 second.
         RuntimeError: a guest run is already active on this thread, or a hook called
             the guest's callback inline instead of queueing it.
@@ -302,6 +323,8 @@ def start_guest_run(
         raise TypeError(f"debug must be None or a bool, got {debug!r}")
     if wait_readable is not None:
         _check_callable(wait_readable, "wait_readable")
+    if end_nested_loops is not None:
+        _check_callable(end_nested_loops, "end_nested_loops")
     _check_duration(time_slice, "time_slice")
     _check_duration(inline_wait, "inline_wait")
     check_no_active_run()
@@ -325,6 +348,7 @@ def start_guest_run(
             run.on_loop_stopped,
             wait_readable,
         )
+        driver.end_nested_loops = end_nested_loops
         driver.start(
             set_wakeup_fd=not host_uses_signal_set_wakeup_fd,
             on_sigint=run.on_sigint,
@@ -399,22 +423,14 @@ async def modal(fn: Callable[..., T], *args: Any) -> T:
     """Run a blocking host call (``dialog.exec``, ``ShowModal``, ``wait_window``...)
     from the host, outside any guest tick, and return its result.
 
-    A blocking call made directly from a task would start a nested host loop in
-    the middle of a tick, which freezes every other task until it returns.
-    Through ``modal`` the call runs as a plain host callback, so the nested host
-    loop keeps running guest ticks: every other task keeps going while the
-    dialog is open. The awaiting task gets the result (or the exception).
-    Cancelling the awaiting task does not close the dialog (only the host can).
-
-    Raises:
-        TypeError: ``fn`` is not callable.
-        RuntimeError: not awaited inside a guest run.
-        Exception: whatever ``fn(*args)`` raises is raised in the awaiting task.
-
-    Example:
-        ```python
-        answer = await asyncio_guest.modal(QMessageBox.question, window, "Save?", "Overwrite?")
-        ```
+    Calling the blocking function directly from a task works too: the host's nested
+    loop then runs guest ticks inside the blocked tick (see docs/modal.md). The
+    explicit form differs in that the call runs as a plain host callback, so other
+    tasks go on without the short pause a direct call has when the dialog opens
+    (``GuestEventLoop.guest_nested_loop_check``), the awaiting task is an ordinary
+    awaiting task (its own timers and I/O go on; cancelling it delivers at once,
+    though only the host can close the dialog), and the run can finish while the
+    dialog is still up. The awaiting task gets the result (or the exception).
     """
     _check_callable(fn, "fn")
     loop = asyncio.get_running_loop()

@@ -84,17 +84,15 @@ def test_threadsafe_posts_queue_in_order(binding: str) -> None:
 
 
 @pytest.mark.parametrize("binding", BINDINGS)
-def test_direct_blocking_exec_in_a_task_fails_loudly(binding: str) -> None:
+def test_direct_blocking_exec_in_a_task_keeps_the_guest_running(binding: str) -> None:
     from conftest import check_common
 
     results = _results(binding, "thread_free")
     data = check_common(results, "direct_exec")
     assert data["code"] == 1, data
-    assert data["counted_during"] == 0, data  # the guest was frozen, as reported
+    assert data["counted_during"] >= 10, data  # the guest kept running inside exec()
     assert data["counted_after"] >= 3, data  # and runs normally afterwards
-    stderr = results["_stderr"]
-    assert "a guest task made a blocking call that runs a nested host event loop" in stderr
-    assert "exec(dialog)" in stderr  # the report points at the blocking call
+    assert "nested host event loop" not in results["_stderr"]  # a debug log only
 
 
 @pytest.mark.parametrize("binding", BINDINGS)
@@ -225,9 +223,9 @@ def _driver(binding: str, thread_free: bool) -> Any:
         return out
 
     def direct_exec(d: Driver) -> dict[str, Any]:
-        # The wrong way: a task calls dialog.exec() itself, inside a loop iteration.  It must
-        # fail loudly (the core's nested-loop check reports it with the stack) and leave the
-        # run intact.
+        # A task calls dialog.exec() itself, inside a loop iteration: guest ticks run inside
+        # the dialog's nested loop (a probe our host delivers there starts them), so the
+        # counter keeps going, and the task continues when the dialog closes.
         window = QtWidgets.QWidget()  # a main window, so closing the dialog is not the last
         window.show()
         settle()

@@ -64,17 +64,15 @@ def test_threadsafe_posts_queue_in_order() -> None:
     assert data["closed_raises"] is True, data
 
 
-def test_direct_blocking_show_modal_in_a_task_fails_loudly() -> None:
+def test_direct_blocking_show_modal_in_a_task_keeps_the_guest_running() -> None:
     from conftest import check_common
 
     results = _results()
     data = check_common(results, "direct_show_modal")
     assert data["ok"] is True, data
-    assert data["counted_during"] == 0, data  # the guest was frozen, as reported
+    assert data["counted_during"] >= 10, data  # the guest kept running inside ShowModal()
     assert data["counted_after"] >= 3, data
-    stderr = results["_stderr"]
-    assert "a guest task made a blocking call that runs a nested host event loop" in stderr
-    assert "dialog.ShowModal()" in stderr
+    assert "nested host event loop" not in results["_stderr"]  # a debug log only
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="os.kill(pid, SIGINT) ends the process there")
@@ -178,8 +176,9 @@ def _driver() -> Any:
         return out
 
     def direct_show_modal(d: Driver) -> dict[str, Any]:
-        # The wrong way: a task calls ShowModal() itself, inside a loop iteration.  It must
-        # fail loudly (the core's nested-loop check) and leave the run intact.
+        # A task calls ShowModal() itself, inside a loop iteration: guest ticks run inside the
+        # dialog's nested loop (a probe delivered there starts them), so the counter keeps
+        # going, and the task continues when the dialog closes.
         frame = wx.Frame(None, title="main")
         frame.Show()
         settle()

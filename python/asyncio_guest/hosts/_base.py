@@ -60,9 +60,10 @@ class Host(Protocol):
       own thread and calls ``fn()`` once when it is readable or after ``timeout`` seconds
       (``None``: no timeout); ``cancel()`` drops the watch.  With it the guest's I/O wait
       needs no worker thread (thread-free mode).
-    * ``end_nested_loops()``: end the nested loops (modal dialogs) that host callbacks opened
-      and that are still running, so that a run that ends while ``asyncio_guest.modal(...)``
-      shows a dialog (Ctrl+C, ``main`` returning) ends promptly.  :meth:`stop` calls it.
+    * ``end_nested_loops()``: end the nested loops (modal dialogs) that are still running,
+      so that a run that ends while a dialog is up (Ctrl+C, ``main`` returning, the window
+      closed) ends promptly, whether ``asyncio_guest.modal(...)`` opened it or a task called
+      the blocking function directly.  :meth:`stop` and the core call it.
 
     Example:
         An app that owns its Tk root starts the guest itself and keeps its own mainloop:
@@ -298,6 +299,9 @@ def start_on_host(
     wait_readable = getattr(host, "wait_readable", None)
     if wait_readable is not None:
         kwargs.setdefault("wait_readable", wait_readable)
+    end_nested_loops = getattr(host, "end_nested_loops", None)
+    if end_nested_loops is not None:
+        kwargs.setdefault("end_nested_loops", end_nested_loops)
 
     def done(result: outcome.Outcome[Any]) -> object:
         if isinstance(host, HostBase):

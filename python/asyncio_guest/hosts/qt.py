@@ -154,6 +154,7 @@ class QtHost(HostBase):
         self.priority = priority
         self._type = QtCore.QEvent.Type(QtCore.QEvent.registerEventType())
         self._queue = CallQueue("Qt")
+        self.end_nested_loops = self._end_nested_loops
         self._loop: Any = None
         host = self
 
@@ -237,6 +238,22 @@ class QtHost(HostBase):
         # QCoreApplication::exit() also ends every nested loop (dialogs) it runs in.
         if self._loop is not None:
             self._loop.exit(0)
+
+    def _end_nested_loops(self) -> None:
+        """Close the open popup menus and modal dialogs, innermost first, so the ``exec()``
+        that runs each of them returns (a dialog is rejected, as its Escape key does)."""
+        app = self.app
+        for _ in range(100):  # bounded: a dialog that reopens itself must not hang us
+            widget = None
+            if hasattr(app, "activePopupWidget"):
+                widget = app.activePopupWidget() or app.activeModalWidget()
+            if widget is None:
+                return
+            reject = getattr(widget, "reject", None)
+            if reject is not None:
+                reject()
+            else:
+                widget.close()
 
     # -- thread-free mode
 

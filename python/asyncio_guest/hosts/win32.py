@@ -79,6 +79,7 @@ class Win32Host(HostBase):
             kernel32 = kernel32 if kernel32 is not None else dlls.kernel32
         self._user32 = user32
         self._queue = CallQueue("Win32")
+        self.end_nested_loops = self._end_nested_loops
         self._lock = self._queue.lock
         #: True while a WM_GUEST message (or the yield timer) is on its way.
         self._wake_pending = False
@@ -216,6 +217,15 @@ class Win32Host(HostBase):
     def stop(self) -> None:
         # PostQuitMessage: a modal loop (MessageBox, DialogBox, menus, window dragging) that
         # sees WM_QUIT ends and re-posts it, so nested loops end first, then mainloop().
+        self._user32.PostQuitMessage(0)
+
+    def _end_nested_loops(self) -> None:
+        """End the modal loops (MessageBox, DialogBox, menus) the thread is inside.
+
+        Win32 has one way that reaches every modal loop: ``WM_QUIT``, which each of them
+        ends on and re-posts, so ``mainloop`` ends too and the run is finished on the
+        built-in host (the quit contract).  Only called when the run is ending anyway.
+        """
         self._user32.PostQuitMessage(0)
 
     def close(self) -> None:
