@@ -123,7 +123,7 @@ class GuestEventLoop(_SelectorEventLoop):  # type: ignore[misc]
     def guest_nested_loop_check(self) -> float:
         """Seconds a loop iteration may stay stuck before the guest looks for a nested
         host loop (a task called a blocking dialog) and runs its ticks inside it (see
-        docs/modal.md); 0 turns it off. Takes effect at once, also during a run."""
+        docs/architecture.md); 0 turns it off. Takes effect at once, also during a run."""
         return self._guest_nested_loop_check
 
     @guest_nested_loop_check.setter

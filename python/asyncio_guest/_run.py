@@ -424,7 +424,7 @@ async def modal(fn: Callable[..., T], *args: Any) -> T:
     from the host, outside any guest tick, and return its result.
 
     Calling the blocking function directly from a task works too: the host's nested
-    loop then runs guest ticks inside the blocked tick (see docs/modal.md). The
+    loop then runs guest ticks inside the blocked tick (see docs/architecture.md). The
     explicit form differs in that the call runs as a plain host callback, so other
     tasks go on without the short pause a direct call has when the dialog opens
     (``GuestEventLoop.guest_nested_loop_check``), the awaiting task is an ordinary
