@@ -623,7 +623,7 @@ fn exit(shared: &Shared, mut g: MutexGuard<'_, Inner>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::mpsc;
+    use std::sync::{mpsc, RwLock, RwLockReadGuard};
 
     struct Send1(mpsc::Sender<()>);
     impl Deliver for Send1 {
@@ -632,8 +632,33 @@ mod tests {
         }
     }
 
-    fn worker() -> IoWorker {
+    /// `shutdown_all` closes every worker of the process, those of the tests running beside
+    /// it included: a test that owns a worker holds this lock shared, the one test that calls
+    /// `shutdown_all` holds it exclusively.
+    static PROCESS_WIDE: RwLock<()> = RwLock::new(());
+
+    /// A test's worker, with its shared hold on `PROCESS_WIDE` for as long as it lives.
+    struct TestWorker {
+        worker: IoWorker,
+        _hold: RwLockReadGuard<'static, ()>,
+    }
+
+    impl std::ops::Deref for TestWorker {
+        type Target = IoWorker;
+        fn deref(&self) -> &IoWorker {
+            &self.worker
+        }
+    }
+
+    fn new_worker() -> IoWorker {
         IoWorker::new(Arc::new(IoPoller::new().unwrap()))
+    }
+
+    fn worker() -> TestWorker {
+        TestWorker {
+            _hold: PROCESS_WIDE.read().unwrap_or_else(|e| e.into_inner()),
+            worker: new_worker(),
+        }
     }
 
     /// Hand `w` a wait without a timeout and give the worker time to enter it.
@@ -730,7 +755,16 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(2));
         assert!(!w.thread_running());
         assert!(rx.try_recv().is_err(), "a closed worker must not deliver");
-        assert!(shutdown_all(Duration::from_secs(1)) == 0);
+    }
+
+    #[test]
+    fn shutdown_all_closes_every_worker_of_the_process() {
+        let _exclusive = PROCESS_WIDE.write().unwrap_or_else(|e| e.into_inner());
+        let w = new_worker();
+        let rx = arm_without_timeout(&w);
+        assert_eq!(shutdown_all(Duration::from_secs(5)), 0);
+        assert!(!w.thread_running());
+        assert!(rx.try_recv().is_err(), "a closed worker must not deliver");
     }
 
     #[test]
