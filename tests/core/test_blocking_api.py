@@ -12,6 +12,7 @@ import threading
 import pytest
 
 import asyncio_guest
+from tests._support.platforms import needs_posix_signals
 
 
 async def work() -> str:
@@ -84,6 +85,7 @@ def test_run_forever_twice_is_refused() -> None:
         loop.close()
 
 
+@needs_posix_signals
 @pytest.mark.parametrize("thread_free", [True, False], ids=["thread-free", "worker"])
 def test_keyboard_interrupt_leaves_the_loop_reusable(thread_free: bool) -> None:
     """Ctrl+C while run_forever waits propagates like on the stock loop, and the

@@ -18,6 +18,7 @@ import pytest
 
 import asyncio_guest
 from asyncio_guest import _loop
+from tests._support.platforms import needs_posix_signals
 from tests.core.harness import asyncio_host_run, thread_count, trivial_guest_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,6 +154,7 @@ def default_sigint() -> Any:
     signal.signal(signal.SIGINT, old)
 
 
+@needs_posix_signals
 def test_blocking_run_wakeup_fd_path_interrupts_an_idle_run(
     monkeypatch: pytest.MonkeyPatch, default_sigint: None
 ) -> None:

@@ -18,6 +18,7 @@ import outcome
 import pytest
 
 import asyncio_guest
+from tests._support.platforms import needs_posix_signals
 from tests.core.harness import TrivialHost, trivial_guest_run
 
 
@@ -71,6 +72,7 @@ def test_no_host_fd_no_warning(recwarn) -> None:  # type: ignore[no-untyped-def]
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
+@needs_posix_signals
 def test_guest_add_signal_handler_keeps_the_wakeup_fd() -> None:
     async def main() -> tuple[int, int]:
         loop = asyncio.get_running_loop()
@@ -99,6 +101,7 @@ def test_sigint_in_a_host_callback_cancels_main_and_reports_keyboard_interrupt()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@needs_posix_signals
 def test_sigint_while_the_worker_waits() -> None:
     async def main() -> None:
         threading.Timer(0.1, os.kill, args=(os.getpid(), signal.SIGINT)).start()

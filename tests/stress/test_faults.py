@@ -18,6 +18,8 @@ import time
 
 import pytest
 
+from tests._support.platforms import needs_posix_signals
+
 from .conftest import child_env, run_python
 from .figures import record
 
@@ -297,6 +299,7 @@ run_on_host(QueueHost(thread_free=sys.argv[1] == "thread-free"), main)
 )
 
 
+@needs_posix_signals
 @pytest.mark.timeout(600, method="thread")
 def test_keyboard_interrupt_at_random_points() -> None:
     rng = random.Random(20261124)
