@@ -12,6 +12,7 @@ import asyncio
 import gc
 import logging
 import socket
+import time
 import warnings
 from collections import deque
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ import pytest
 
 import asyncio_guest
 from asyncio_guest._run import finish_run_here
+from asyncio_guest.hosts import run_on_host
 
 
 @pytest.fixture
@@ -211,3 +213,70 @@ def test_only_a_main_task_is_accepted() -> None:
         loop.run_until_complete(task)
     finally:
         loop.close()
+
+
+class DroppingHost:
+    """A host whose loop, once stopped, frees the callbacks still queued (as a toolkit
+    that throws its pending work away when its loop ends)."""
+
+    host_uses_signal_set_wakeup_fd = False
+
+    def __init__(self) -> None:
+        self.calls: deque[Callable[[], object]] = deque()
+        self.running = False
+
+    def run_sync_soon_threadsafe(self, fn: Callable[[], object]) -> None:
+        self.calls.append(fn)
+
+    run_sync_soon_not_threadsafe = run_sync_soon_threadsafe
+
+    def stop(self) -> None:
+        self.running = False
+
+    def close(self) -> None:
+        pass
+
+    def mainloop(self) -> None:
+        self.running = True
+        deadline = time.monotonic() + 10
+        while self.running:
+            assert time.monotonic() < deadline, "the guest never stopped the host"
+            if self.calls:
+                self.calls.popleft()()
+            else:
+                time.sleep(0.001)
+        self.calls.clear()  # drops the pending tick: nobody can run it any more
+
+
+def test_run_on_host_reports_a_run_its_host_abandoned() -> None:
+    # The host stops while the guest still has ready work, so a tick is queued when the
+    # host loop ends, and the host drops it: the run cannot go on, done_callback has
+    # nobody to call, and run_on_host must say so with GuestRunAbandoned (not fail on
+    # its own bookkeeping), and leave the thread able to host the next run.
+    host = DroppingHost()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.guest_time_slice = 0.0  # type: ignore[attr-defined]  # one iteration a tick
+
+        def stop_with_work_ready() -> None:
+            host.stop()
+            loop.call_soon(lambda: None)
+            loop.call_soon(lambda: None)
+
+        # Later, so that it runs in a tick of its own (the first tick's slice is the default).
+        loop.call_later(0.05, stop_with_work_ready)
+        await asyncio.sleep(3600)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(asyncio_guest.GuestRunAbandoned, match="dropped a pending"):
+            run_on_host(host, main)
+        gc.collect()
+    assert any("dropped a pending tick" in str(w.message) for w in caught)
+
+    async def after() -> str:
+        await asyncio.sleep(0)
+        return "next run ok"
+
+    assert asyncio_guest.run(after()) == "next run ok"

@@ -359,6 +359,11 @@ def run_on_host(
         looping[0] = False
         if not results:
             # The host loop ended (or raised) under a live guest: finish the run here, so
-            # every finally runs, nothing leaks and the thread can host another run.
-            finish_run_here(task)
+            # every finally runs, nothing leaks and the thread can host another run. Its
+            # outcome is taken from the return value, not from done_callback: a run the
+            # host abandoned (it dropped a pending tick) has nobody to call back, and
+            # ends with GuestRunAbandoned.
+            finished = finish_run_here(task)
+            if not results:
+                results.append(finished)
     return quit_outcome(results[0])  # type: ignore[no-any-return]
