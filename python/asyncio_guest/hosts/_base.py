@@ -27,6 +27,7 @@ from typing import (
     Any,
     Awaitable,
     Callable,
+    ContextManager,
     Coroutine,
     Optional,
     Protocol,
@@ -37,6 +38,7 @@ from typing import (
 import outcome
 
 T = TypeVar("T")
+H = TypeVar("H", bound="Host")
 
 #: ``wait_readable(fd, timeout, fn) -> cancel``: see :class:`Host`.
 WaitReadable = Callable[[int, Optional[float], Callable[[], object]], Callable[[], None]]
@@ -367,3 +369,51 @@ def run_on_host(
             if not results:
                 results.append(finished)
     return quit_outcome(results[0])  # type: ignore[no-any-return]
+
+
+#: ``watch_quit(host, cancel)``: while the main task runs, call ``cancel()`` when the user
+#: quits the toolkit's way (the last window closed, the close button); see :func:`run_adapter`.
+WatchQuit = Callable[[H, Callable[[], None]], ContextManager[None]]
+
+
+def run_adapter(
+    api: str,
+    async_fn: Callable[..., Awaitable[T]],
+    args: tuple[Any, ...],
+    options: dict[str, Any],
+    make_host: Callable[[], H],
+    *,
+    watch_quit: Optional[WatchQuit[H]] = None,
+    drive: Optional[Callable[..., Optional[T]]] = None,
+) -> Optional[T]:
+    """The body of every ``hosts.<name>.run``: an adapter passes only what is its own.
+
+    In order: the user's arguments are checked (:func:`prepare_main`, before any window
+    exists); ``make_host()`` builds the host (if it fails, the main coroutine is closed,
+    never left "never awaited"); the run is driven by ``drive(host, main, **options)``
+    (:func:`run_on_host` unless given; an asyncio-based host runs its own loop instead);
+    and the host is closed whatever happens.  ``watch_quit(host, cancel)``, if given, is
+    entered inside the main task and stays entered while it runs: it connects the toolkit's
+    quit event (the last window closing) to ``cancel``, which cancels the main task once,
+    and disconnects it on exit.
+    """
+    coro = prepare_main(api, async_fn, args, options)
+    try:
+        host = make_host()
+    except BaseException:
+        coro.close()
+        raise
+
+    async def main() -> T:
+        task = asyncio.current_task()
+        if watch_quit is None or task is None:
+            return await coro
+        with watch_quit(host, cancel_once(task)):
+            return await coro
+
+    try:
+        if drive is None:
+            return run_on_host(host, main, **options)
+        return drive(host, main, **options)
+    finally:
+        host.close()

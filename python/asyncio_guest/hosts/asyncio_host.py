@@ -31,15 +31,15 @@ from __future__ import annotations
 import asyncio
 import sys
 import warnings
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Optional, Protocol, TypeVar
 
 import outcome
 
 from asyncio_guest.hosts._base import (
     Host,
     HostBase,
-    prepare_main,
     quit_outcome,
+    run_adapter,
     start_on_host,
     wait_readable_once,
 )
@@ -47,6 +47,7 @@ from asyncio_guest.hosts._base import (
 __all__ = ["AsyncioHost", "run", "run_as_guest"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class AsyncioHost(HostBase):
@@ -95,6 +96,10 @@ class AsyncioHost(HostBase):
 
     def stop(self) -> None:
         self.loop.stop()
+
+    def run_until_done(self, make_awaitable: Callable[[], Awaitable[R]]) -> R:
+        """Run the host loop until ``make_awaitable()`` is done; return its result."""
+        return self.loop.run_until_complete(make_awaitable())
 
     def close(self) -> None:
         """Close the loop if this host created it."""
@@ -215,18 +220,24 @@ def run(
         print(asyncio_guest.hosts.asyncio_host.run(main))  # done
         ```
     """
-    coro = prepare_main("hosts.asyncio_host.run", async_fn, args, kwargs)
-    try:
-        host = AsyncioHost(loop, thread_free)
-    except BaseException:
-        coro.close()
-        raise
+    return run_adapter(
+        "hosts.asyncio_host.run",
+        async_fn,
+        args,
+        kwargs,
+        lambda: AsyncioHost(loop, thread_free),
+        drive=drive_until_done,
+    )
 
-    async def main() -> T:
-        return await coro
 
-    try:
-        result = host.loop.run_until_complete(guest_outcome(main, host=host, **kwargs))
-        return quit_outcome(result)  # type: ignore[no-any-return]
-    finally:
-        host.close()
+class _RunsUntilDone(Host, Protocol):
+    def run_until_done(self, make_awaitable: Callable[[], Awaitable[R]]) -> R: ...
+
+
+def drive_until_done(
+    host: _RunsUntilDone, main: Callable[[], Awaitable[Any]], **options: Any
+) -> Any:
+    """The ``drive`` of an asyncio-based host's ``run()``: the guest is started from inside
+    the running host loop (:func:`run_as_guest`), which runs until the guest is done."""
+    result = host.run_until_done(lambda: guest_outcome(main, host=host, **options))
+    return quit_outcome(result)

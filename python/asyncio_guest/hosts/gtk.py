@@ -26,21 +26,15 @@ a ``DELETE_EVENT`` response), so a run that ends while one is open ends at once.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import math
 import sys
 import threading
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Iterator, Optional, TypeVar
 
 from gi.repository import GLib, GObject
 
-from asyncio_guest.hosts._base import (
-    HostBase,
-    cancel_once,
-    prepare_main,
-    run_on_host,
-    wait_readable_once,
-)
+from asyncio_guest.hosts._base import HostBase, run_adapter, wait_readable_once
 
 __all__ = ["PRIORITY", "GLibHost", "run"]
 
@@ -194,39 +188,38 @@ def run(
         asyncio_guest.hosts.gtk.run(main)  # None if the window was closed
         ```
     """
-    coro = prepare_main("hosts.gtk.run", async_fn, args, kwargs)
+    return run_adapter(
+        "hosts.gtk.run",
+        async_fn,
+        args,
+        kwargs,
+        lambda: host if host is not None else GLibHost(priority, thread_free),
+        watch_quit=_last_window_quits,
+    )
+
+
+@contextlib.contextmanager
+def _last_window_quits(host: GLibHost, cancel: Callable[[], None]) -> Iterator[None]:
+    """While the main task runs, the last GTK window leaving the screen cancels it."""
+    Gtk = _gtk()
+    if Gtk is None:  # GLib without GTK: no windows
+        yield
+        return
+
+    def check_last_window(*_: Any) -> bool:
+        # The last window going away is the app quitting: none is left on screen.
+        if not any(w.get_visible() for w in _toplevels(Gtk)):
+            cancel()
+        return False
+
+    # A window leaving the screen ("destroy" takes no emission hooks), checked once the
+    # destroy or hide that unmapped it is complete.  The class must exist for its signal
+    # to be found (GTK 4 creates it with the first window).
+    GObject.type_class_ref(Gtk.Window.__gtype__)
+    hook = GObject.add_emission_hook(
+        Gtk.Widget, "unmap", lambda *_: GLib.idle_add(check_last_window) > 0
+    )
     try:
-        host = host if host is not None else GLibHost(priority, thread_free)
-    except BaseException:
-        coro.close()
-        raise
-
-    async def main() -> T:
-        task = asyncio.current_task()
-        Gtk = _gtk()
-        if task is None or Gtk is None:
-            return await coro
-        cancel = cancel_once(task)
-
-        def check_last_window(*_: Any) -> bool:
-            # The last window going away is the app quitting: none is left on screen.
-            if not any(w.get_visible() for w in _toplevels(Gtk)):
-                cancel()
-            return False
-
-        # A window leaving the screen ("destroy" takes no emission hooks), checked once the
-        # destroy or hide that unmapped it is complete.  The class must exist for its signal
-        # to be found (GTK 4 creates it with the first window).
-        GObject.type_class_ref(Gtk.Window.__gtype__)
-        hook = GObject.add_emission_hook(
-            Gtk.Widget, "unmap", lambda *_: GLib.idle_add(check_last_window) > 0
-        )
-        try:
-            return await coro
-        finally:
-            GObject.remove_emission_hook(Gtk.Widget, "unmap", hook)
-
-    try:
-        return run_on_host(host, main, **kwargs)
+        yield
     finally:
-        host.close()
+        GObject.remove_emission_hook(Gtk.Widget, "unmap", hook)

@@ -20,13 +20,13 @@ task or a callback ends the loop, after which the run is finished on the built-i
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import time
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Iterator, Optional, TypeVar
 
 import pygame
 
-from asyncio_guest.hosts._base import CallQueue, HostBase, cancel_once, prepare_main, run_on_host
+from asyncio_guest.hosts._base import CallQueue, HostBase, run_adapter
 
 __all__ = ["PygameHost", "run"]
 
@@ -161,30 +161,33 @@ def run(
         asyncio_guest.hosts.pygame_host.run(main)  # None if the window was closed
         ```
     """
-    coro = prepare_main("hosts.pygame_host.run", async_fn, args, kwargs)
-    try:
+
+    def make_host() -> PygameHost:
         if not pygame.display.get_init():
             pygame.init()
-        host = PygameHost(on_event, on_frame, fps)
-    except BaseException:
-        coro.close()
-        raise
-    cancellers: list[Callable[[], None]] = []
+        return PygameHost(on_event, on_frame, fps)
 
-    def default_on_event(event: pygame.event.Event) -> None:
-        if event.type == pygame.QUIT and cancellers:
-            cancellers[0]()
+    return run_adapter(
+        "hosts.pygame_host.run",
+        async_fn,
+        args,
+        kwargs,
+        make_host,
+        watch_quit=_close_button_quits if on_event is None else None,
+    )
 
-    if on_event is None:
-        host.on_event = default_on_event
 
-    async def main() -> T:
-        task = asyncio.current_task()
-        if task is not None:
-            cancellers.append(cancel_once(task))
-        return await coro
+@contextlib.contextmanager
+def _close_button_quits(host: PygameHost, cancel: Callable[[], None]) -> Iterator[None]:
+    """While the main task runs, ``QUIT`` (the window's close button) cancels it; only
+    when the app passed no ``on_event`` of its own."""
 
+    def on_event(event: pygame.event.Event) -> None:
+        if event.type == pygame.QUIT:
+            cancel()
+
+    host.on_event = on_event
     try:
-        return run_on_host(host, main, **kwargs)
+        yield
     finally:
-        host.close()
+        host.on_event = None

@@ -42,16 +42,16 @@ own, so :meth:`QtHost.stop` never ends a loop the caller runs.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import ctypes
 import importlib
 import math
 import os
 import sys
 from types import ModuleType
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Iterator, Optional, TypeVar
 
-from asyncio_guest.hosts._base import CallQueue, HostBase, cancel_once, prepare_main, run_on_host
+from asyncio_guest.hosts._base import CallQueue, HostBase, run_adapter
 
 __all__ = ["BINDINGS", "PRIORITY", "QtHost", "load_binding", "run"]
 
@@ -367,46 +367,44 @@ def run(
         asyncio_guest.hosts.qt.run(main)  # None if the window was closed
         ```
     """
-    coro = prepare_main("hosts.qt.run", async_fn, args, kwargs)
-    try:
+
+    def make_host() -> QtHost:
         QtCore = load_binding(binding)
         if QtCore.QCoreApplication.instance() is None:
             QtWidgets = importlib.import_module(QtCore.__name__.split(".")[0] + ".QtWidgets")
             app = QtWidgets.QApplication(sys.argv[:1])
             _apps.append(app)  # keep it alive: a collected QApplication takes every widget down
-        host = QtHost(QtCore.__name__.split(".")[0], priority, thread_free)
-    except BaseException:
-        coro.close()
-        raise
+        return QtHost(QtCore.__name__.split(".")[0], priority, thread_free)
 
-    async def main() -> T:
-        task = asyncio.current_task()
-        signal = getattr(host.app, "lastWindowClosed", None)
-        if task is None or signal is None:
-            return await coro
-        cancel = cancel_once(task)
+    return run_adapter(
+        "hosts.qt.run", async_fn, args, kwargs, make_host, watch_quit=_last_window_quits
+    )
 
-        def check_still_closed() -> None:
-            # Qt also emits lastWindowClosed when a hidden window is destroyed while none is
-            # on screen (say, a collected window just before the next one is shown): only a
-            # quit if no window is visible once the event that emitted it is done.
-            windows = getattr(host.app, "topLevelWindows", None)
-            if windows is None or not any(w.isVisible() for w in windows()):
-                cancel()
 
-        def on_last_window_closed() -> None:
-            host.QtCore.QTimer.singleShot(0, check_still_closed)
+@contextlib.contextmanager
+def _last_window_quits(host: QtHost, cancel: Callable[[], None]) -> Iterator[None]:
+    """While the main task runs, the last window closing cancels it (the quit contract)."""
+    signal = getattr(host.app, "lastWindowClosed", None)
+    if signal is None:  # a QCoreApplication has no windows
+        yield
+        return
 
-        signal.connect(on_last_window_closed)
-        try:
-            return await coro
-        finally:
-            signal.disconnect(on_last_window_closed)
+    def check_still_closed() -> None:
+        # Qt also emits lastWindowClosed when a hidden window is destroyed while none is
+        # on screen (say, a collected window just before the next one is shown): only a
+        # quit if no window is visible once the event that emitted it is done.
+        windows = getattr(host.app, "topLevelWindows", None)
+        if windows is None or not any(w.isVisible() for w in windows()):
+            cancel()
 
+    def on_last_window_closed() -> None:
+        host.QtCore.QTimer.singleShot(0, check_still_closed)
+
+    signal.connect(on_last_window_closed)
     try:
-        return run_on_host(host, main, **kwargs)
+        yield
     finally:
-        host.close()
+        signal.disconnect(on_last_window_closed)
 
 
 _apps: list[Any] = []

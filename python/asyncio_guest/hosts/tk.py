@@ -24,19 +24,12 @@ their waits return and the host loop ends at once.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import math
 import tkinter
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Iterator, Optional, TypeVar
 
-from asyncio_guest.hosts._base import (
-    CallQueue,
-    HostBase,
-    cancel_once,
-    prepare_main,
-    run_on_host,
-    wait_readable_once,
-)
+from asyncio_guest.hosts._base import CallQueue, HostBase, run_adapter, wait_readable_once
 
 __all__ = ["TkHost", "run"]
 
@@ -44,7 +37,8 @@ T = TypeVar("T")
 
 
 class TkHost(HostBase):
-    """Host adapter for a ``tkinter.Tk`` root (created if not given)."""
+    """Host adapter for a ``tkinter.Tk`` root (created if not given, and then destroyed
+    by :meth:`close`)."""
 
     host_uses_signal_set_wakeup_fd = False
 
@@ -54,11 +48,14 @@ class TkHost(HostBase):
         if not isinstance(thread_free, bool):
             raise TypeError(f"thread_free must be a bool, got {thread_free!r}")
         self.root = root if root is not None else tkinter.Tk()
+        self._owns_root = root is None
         if not self.root.tk.call("info", "exists", "tcl_platform(threaded)") or not int(
             self.root.tk.call("set", "tcl_platform(threaded)")
         ):
             # Without a threaded Tcl, root.call() from the worker thread would run the Tcl
             # interpreter on the wrong thread instead of marshalling the call.
+            if self._owns_root:
+                self.root.destroy()
             raise RuntimeError("asyncio_guest needs a Tcl/Tk built with thread support")
         if thread_free and hasattr(self.root.tk, "createfilehandler"):
             # (Windows has no Tk file handlers: the worker thread waits there.)
@@ -159,9 +156,16 @@ class TkHost(HostBase):
             self.root.tk.call("destroy", top)
 
     def close(self) -> None:
-        """Forget queued callables: nothing posted before now runs after this."""
+        """Forget queued callables: nothing posted before now runs after this.  A root
+        this host created is destroyed; a root it was given is left to its owner."""
         self._queue.close()
         self._timer_cb = None
+        if self._owns_root:
+            self._owns_root = False
+            try:
+                self.root.destroy()
+            except tkinter.TclError:
+                pass  # already destroyed
 
 
 def run(
@@ -201,34 +205,34 @@ def run(
         asyncio_guest.hosts.tk.run(main, root=root)  # None if the window was closed
         ```
     """
-    coro = prepare_main("hosts.tk.run", async_fn, args, kwargs)
-    try:
-        default_root = getattr(tkinter, "_default_root", None)
-        owned = root is None and default_root is None
-        host = TkHost(root if root is not None else default_root, thread_free)
-    except BaseException:
-        coro.close()
-        raise
+    default_root = getattr(tkinter, "_default_root", None)
+    return run_adapter(
+        "hosts.tk.run",
+        async_fn,
+        args,
+        kwargs,
+        lambda: TkHost(root if root is not None else default_root, thread_free),
+        watch_quit=_close_button_quits,
+    )
+
+
+@contextlib.contextmanager
+def _close_button_quits(host: TkHost, cancel: Callable[[], None]) -> Iterator[None]:
+    """While the main task runs, the window's close button cancels it (the quit contract).
+
+    Only Tk's default handler is replaced (it would destroy the window under the live
+    guest); a handler of the app's own decides what closing means, and is kept.
+    """
     root = host.root
-    old_handler = root.protocol("WM_DELETE_WINDOW")
-
-    async def main() -> T:
-        task = asyncio.current_task()
-        if task is not None and _is_tk_default_close(root, old_handler):
-            root.protocol("WM_DELETE_WINDOW", cancel_once(task))
-        return await coro
-
+    handler = root.protocol("WM_DELETE_WINDOW")
+    if not _is_tk_default_close(root, handler):
+        yield
+        return
+    root.protocol("WM_DELETE_WINDOW", cancel)
     try:
-        return run_on_host(host, main, **kwargs)
+        yield
     finally:
-        host.close()
-        if owned:
-            try:
-                root.destroy()
-            except tkinter.TclError:
-                pass  # already destroyed
-        else:
-            _restore_close_handler(root, old_handler)
+        _restore_close_handler(root, handler)
 
 
 def _is_tk_default_close(root: tkinter.Tk, handler: object) -> bool:

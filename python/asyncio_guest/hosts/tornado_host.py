@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional, TypeVar, c
 
 from tornado.ioloop import IOLoop
 
-from asyncio_guest.hosts._base import HostBase, prepare_main, quit_outcome, wait_readable_once
-from asyncio_guest.hosts.asyncio_host import guest_outcome
+from asyncio_guest.hosts._base import HostBase, run_adapter, wait_readable_once
+from asyncio_guest.hosts.asyncio_host import drive_until_done
 
 if TYPE_CHECKING:
     from tornado.platform.asyncio import BaseAsyncIOLoop
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = ["TornadoHost", "run"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class TornadoHost(HostBase):
@@ -82,6 +83,10 @@ class TornadoHost(HostBase):
     def stop(self) -> None:
         self.io_loop.stop()
 
+    def run_until_done(self, make_awaitable: Callable[[], Awaitable[R]]) -> R:
+        """Run the IOLoop until ``make_awaitable()`` is done; return its result."""
+        return cast("R", self.io_loop.run_sync(make_awaitable))
+
     def close(self) -> None:
         """Close the IOLoop if this host created it."""
         if self._owned:
@@ -120,18 +125,11 @@ def run(
         print(asyncio_guest.hosts.tornado_host.run(main))  # done
         ```
     """
-    coro = prepare_main("hosts.tornado_host.run", async_fn, args, kwargs)
-    try:
-        host = TornadoHost(io_loop, thread_free)
-    except BaseException:
-        coro.close()
-        raise
-
-    async def main() -> T:
-        return await coro
-
-    try:
-        result = host.io_loop.run_sync(lambda: guest_outcome(main, host=host, **kwargs))
-        return quit_outcome(result)  # type: ignore[no-any-return]
-    finally:
-        host.close()
+    return run_adapter(
+        "hosts.tornado_host.run",
+        async_fn,
+        args,
+        kwargs,
+        lambda: TornadoHost(io_loop, thread_free),
+        drive=drive_until_done,
+    )

@@ -45,7 +45,7 @@ import time
 from typing import Any, Awaitable, Callable, Optional, TypeVar
 
 from asyncio_guest.hosts import _win32_api as api
-from asyncio_guest.hosts._base import CallQueue, HostBase, prepare_main, run_on_host
+from asyncio_guest.hosts._base import CallQueue, HostBase, run_adapter
 
 __all__ = ["MAX_PER_MESSAGE", "RETRY_MS", "WM_GUEST", "Win32Host", "run"]
 
@@ -270,17 +270,6 @@ def run(
         asyncio_guest.hosts.win32.run(main)
         ```
     """
-    coro = prepare_main("hosts.win32.run", async_fn, args, kwargs)
-    try:
-        host = Win32Host(user32, kernel32)
-    except BaseException:
-        coro.close()
-        raise
-
-    async def main() -> T:
-        return await coro
-
-    try:
-        return run_on_host(host, main, **kwargs)
-    finally:
-        host.close()
+    return run_adapter(
+        "hosts.win32.run", async_fn, args, kwargs, lambda: Win32Host(user32, kernel32)
+    )

@@ -35,13 +35,13 @@ with ``EndModal(wx.ID_CANCEL)``, so exit is prompt.
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import threading
-from typing import Any, Awaitable, Callable, Optional, TypeVar
+from typing import Any, Awaitable, Callable, Iterator, Optional, TypeVar
 
 import wx
 
-from asyncio_guest.hosts._base import CallQueue, HostBase, cancel_once, prepare_main, run_on_host
+from asyncio_guest.hosts._base import CallQueue, HostBase, run_adapter
 
 __all__ = ["WxHost", "run"]
 
@@ -173,39 +173,37 @@ def run(
         asyncio_guest.hosts.wx_host.run(main, app=app)  # None if the frame was closed
         ```
     """
-    coro = prepare_main("hosts.wx_host.run", async_fn, args, kwargs)
+
+    def make_host() -> WxHost:
+        wx_app = app
+        if wx_app is None and wx.GetApp() is None:
+            wx_app = wx.App(False, clearSigInt=False)
+            _apps.append(wx_app)  # one wx.App per process: keep it for later runs
+        return WxHost(wx_app)
+
+    return run_adapter(
+        "hosts.wx_host.run", async_fn, args, kwargs, make_host, watch_quit=_last_window_quits
+    )
+
+
+@contextlib.contextmanager
+def _last_window_quits(host: WxHost, cancel: Callable[[], None]) -> Iterator[None]:
+    """While the main task runs, the last top-level window being destroyed cancels it."""
+
+    def on_destroy(event: wx.WindowDestroyEvent) -> None:
+        event.Skip()
+        gone = event.GetEventObject()
+        if not isinstance(gone, wx.TopLevelWindow):
+            return
+        if not any(w is not gone and not w.IsBeingDeleted() for w in wx.GetTopLevelWindows()):
+            cancel()
+
+    # Unhandled window events reach the app last, so this sees every window's destroy.
+    host.app.Bind(wx.EVT_WINDOW_DESTROY, on_destroy)
     try:
-        if app is None and wx.GetApp() is None:
-            app = wx.App(False, clearSigInt=False)
-            _apps.append(app)  # one wx.App per process: keep it for later runs
-        host = WxHost(app)
-    except BaseException:
-        coro.close()
-        raise
-
-    async def main() -> T:
-        task = asyncio.current_task()
-        cancel = cancel_once(task)
-
-        def on_destroy(event: wx.WindowDestroyEvent) -> None:
-            event.Skip()
-            gone = event.GetEventObject()
-            if not isinstance(gone, wx.TopLevelWindow) or task is None:
-                return
-            if not any(w is not gone and not w.IsBeingDeleted() for w in wx.GetTopLevelWindows()):
-                cancel()
-
-        # Unhandled window events reach the app last, so this sees every window's destroy.
-        host.app.Bind(wx.EVT_WINDOW_DESTROY, on_destroy)
-        try:
-            return await coro
-        finally:
-            host.app.Unbind(wx.EVT_WINDOW_DESTROY, handler=on_destroy)
-
-    try:
-        return run_on_host(host, main, **kwargs)
+        yield
     finally:
-        host.close()
+        host.app.Unbind(wx.EVT_WINDOW_DESTROY, handler=on_destroy)
 
 
 _apps: list[wx.App] = []
