@@ -11,6 +11,7 @@ import time
 import pytest
 
 import asyncio_guest
+from tests._support.counter import Counter
 from tests.core.harness import TrivialHost, trivial_guest_run
 
 
@@ -28,19 +29,11 @@ def nested_host_loop(host: TrivialHost, seconds: float) -> str:
 
 def test_modal_keeps_other_tasks_running() -> None:
     async def main(host: TrivialHost) -> tuple[str, int]:
-        ticks = 0
-
-        async def counter() -> None:
-            nonlocal ticks
-            while True:
-                ticks += 1
-                await asyncio.sleep(0.01)
-
-        task = asyncio.create_task(counter())
+        counter = Counter(0.01)
         await asyncio.sleep(0)
         result = await asyncio_guest.modal(nested_host_loop, host, 0.3)
-        counted = ticks
-        task.cancel()
+        counted = counter.count
+        counter.task.cancel()
         return result, counted
 
     result, counted = trivial_guest_run(main, pass_host=True)
@@ -83,19 +76,11 @@ def test_direct_blocking_call_in_a_task_keeps_the_guest_running(
 
     async def main(host: TrivialHost) -> tuple[str, int, int]:
         loop = asyncio.get_running_loop()
-        ticks = 0
-
-        async def counter() -> None:
-            nonlocal ticks
-            while True:
-                ticks += 1
-                await asyncio.sleep(0.01)
-
-        task = asyncio.create_task(counter())
+        counter = Counter(0.01)
         await asyncio.sleep(0)
         result = nested_host_loop(host, 0.5)  # blocking, inside the task
-        counted = ticks
-        task.cancel()
+        counted = counter.count
+        counter.task.cancel()
         await asyncio.sleep(0.01)  # the loop still works afterwards
         return result, counted, loop.guest_stats()["nested_loops"]  # type: ignore[attr-defined]
 

@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from tests._support.counter import Counter
+
 ROOT = Path(__file__).resolve().parents[2]
 BOUND = 30.0
 PAYLOAD = 256 * 1024
@@ -106,20 +108,14 @@ async def _download(state: dict[str, Any]) -> None:
 def _scenario(kit: Kit, kind: str, inner_kind: str) -> Callable[[], Any]:
     async def main() -> dict[str, Any]:
         loop = asyncio.get_running_loop()
-        state: dict[str, Any] = {"counter": 0, "received": 0}
-
-        async def counter() -> None:
-            while True:
-                state["counter"] += 1
-                await asyncio.sleep(0.005)
-
-        counting = asyncio.create_task(counter())
+        state: dict[str, Any] = {"received": 0}
+        counter = Counter(0.005)
         download = asyncio.create_task(_download(state))
         await asyncio.sleep(0.01)
         me = asyncio.current_task()
         out: dict[str, Any] = {}
         give_up = time.monotonic() + BOUND
-        c0 = state["counter"]
+        c0 = counter.count
         button_job: list[asyncio.Task[str]] = []
         inner: list[asyncio.Task[Any]] = []
 
@@ -128,12 +124,12 @@ def _scenario(kit: Kit, kind: str, inner_kind: str) -> Callable[[], Any]:
             return "done"
 
         async def open_inner() -> Any:
-            c1 = state["counter"]
+            c1 = counter.count
 
             def inner_open(ctl: Control) -> None:
                 def poll() -> None:
-                    if state["counter"] >= c1 + 5 or time.monotonic() > give_up:
-                        out["inner_counter_advance"] = state["counter"] - c1
+                    if counter.count >= c1 + 5 or time.monotonic() > give_up:
+                        out["inner_counter_advance"] = counter.count - c1
                         ctl.close()
                     else:
                         kit.call_later(10, poll)
@@ -161,11 +157,11 @@ def _scenario(kit: Kit, kind: str, inner_kind: str) -> Callable[[], Any]:
                 ready = (
                     button_job
                     and button_job[0].done()
-                    and state["counter"] >= c0 + 10
+                    and counter.count >= c0 + 10
                     and state["received"] > 0
                 )
                 if ready and not inner:
-                    out["counter_before_inner"] = state["counter"] - c0
+                    out["counter_before_inner"] = counter.count - c0
                     inner.append(loop.create_task(open_inner()))
                 if late or (inner and inner[0].done() and download.done()):
                     out["closed_by"] = "bound" if late else "scenario"
@@ -173,7 +169,7 @@ def _scenario(kit: Kit, kind: str, inner_kind: str) -> Callable[[], Any]:
                     out["inner_done"] = bool(inner) and inner[0].done()
                     out["download_done"] = download.done()
                     out["received_in_dialog"] = state["received"]
-                    out["counter_advance"] = state["counter"] - c0
+                    out["counter_advance"] = counter.count - c0
                     ctl.close()
                 else:
                     kit.call_later(10, poll)
@@ -187,7 +183,7 @@ def _scenario(kit: Kit, kind: str, inner_kind: str) -> Callable[[], Any]:
         out["current_task_after_await"] = asyncio.current_task() is me
         out["inner_result"] = repr(inner[0].result()) if inner and inner[0].done() else None
         out["nested_loops"] = loop.guest_stats()["nested_loops"]  # type: ignore[attr-defined]
-        counting.cancel()
+        counter.task.cancel()
         await download
         return out
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests._support.counter import Counter
 from tests.modal._host import NestingHost, run_nesting
 
 MODES = [pytest.param(True, id="thread-free"), pytest.param(False, id="worker")]
@@ -26,13 +27,8 @@ def test_tasks_timers_io_threads_and_host_tasks_run_during_a_direct_modal_call(
 ) -> None:
     async def main(host: NestingHost) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
-        seen: dict[str, Any] = {"counter": 0, "received": 0}
+        seen: dict[str, Any] = {"received": 0}
         threadsafe: list[int] = []
-
-        async def counter() -> None:
-            while True:
-                seen["counter"] += 1
-                await asyncio.sleep(0.005)
 
         # A download: a peer thread streams 64 chunks over a socket.
         a, b = socket.socketpair()
@@ -66,17 +62,17 @@ def test_tasks_timers_io_threads_and_host_tasks_run_during_a_direct_modal_call(
             # A host callback inside the dialog's loop, outside any guest tick.
             button_task.append(loop.create_task(started_by_button()))
 
-        count_task = asyncio.create_task(counter())
+        counter = Counter(0.005)
         dl = asyncio.create_task(download())
         await asyncio.sleep(0.01)
         peer_thread = threading.Thread(target=peer)
         pusher = threading.Thread(target=from_thread)
         me = asyncio.current_task()
-        before = seen["counter"]
+        before = counter.count
 
         def inner_dialog() -> None:
             seen["inner"] = host.dialog(0.2)
-            seen["counter_after_inner"] = seen["counter"]
+            seen["counter_after_inner"] = counter.count
 
         host.call_later(0.15, press_button)
         host.call_later(0.3, inner_dialog)
@@ -90,18 +86,18 @@ def test_tasks_timers_io_threads_and_host_tasks_run_during_a_direct_modal_call(
                 and button_task[0].done()
                 and dl.done()
                 and len(threadsafe) == 10
-                and seen["counter"] >= before + 20
+                and counter.count >= before + 20
             )
         )
         seen["threadsafe"] = len(threadsafe)
         seen["current_task_ok"] = asyncio.current_task() is me
-        seen["during"] = seen["counter"] - before
+        seen["during"] = counter.count - before
         seen["button"] = button_task[0].result()
         seen["download_done_in_dialog"] = dl.done()
         peer_thread.join(5)
         pusher.join(5)
         await asyncio.sleep(0)
-        count_task.cancel()
+        counter.task.cancel()
         a.close()
         seen["result"] = result
         seen["stats"] = loop.guest_stats()  # type: ignore[attr-defined]
@@ -208,31 +204,24 @@ def test_nested_loops_nest_to_depth_three(thread_free: bool) -> None:
     async def main(host: NestingHost) -> tuple[list[str], int, dict[str, int]]:
         loop = asyncio.get_running_loop()
         order: list[str] = []
-        ticks = 0
-
-        async def counter() -> None:
-            nonlocal ticks
-            while True:
-                ticks += 1
-                await asyncio.sleep(0.002)
+        counter = Counter(0.002)
 
         async def opener(depth: int) -> None:
             await asyncio.sleep(0.02)
             order.append(f"open {depth}")
-            start = ticks
+            start = counter.count
             if depth < 3:
                 child = asyncio.create_task(opener(depth + 1))
-                host.dialog(close_when=lambda: child.done() and ticks > start + 5)
+                host.dialog(close_when=lambda: child.done() and counter.count > start + 5)
             else:
-                host.dialog(close_when=lambda: ticks > start + 5)
+                host.dialog(close_when=lambda: counter.count > start + 5)
             order.append(f"closed {depth}")
             await asyncio.sleep(0)
             order.append(f"done {depth}")
 
-        c = asyncio.create_task(counter())
         await opener(1)
-        c.cancel()
-        return order, ticks, loop.guest_stats()  # type: ignore[attr-defined]
+        counter.task.cancel()
+        return order, counter.count, loop.guest_stats()  # type: ignore[attr-defined]
 
     order, _ticks, stats = run_nesting(main, thread_free=thread_free)
     assert order == [
@@ -381,24 +370,16 @@ def test_a_callback_sharing_the_blocked_context_waits_until_it_returns(
 def test_guest_nested_loop_check_is_a_setting_that_takes_effect_during_a_run() -> None:
     async def main(host: NestingHost) -> tuple[int, int]:
         loop = asyncio.get_running_loop()
-        ticks = 0
-
-        async def counter() -> None:
-            nonlocal ticks
-            while True:
-                ticks += 1
-                await asyncio.sleep(0.002)
-
-        task = asyncio.create_task(counter())
+        counter = Counter(0.002)
         await asyncio.sleep(0.01)
         loop.guest_nested_loop_check = 0  # type: ignore[attr-defined]
-        before = ticks
+        before = counter.count
         host.dialog(0.3)  # off: the guest is frozen while it is up
-        frozen = ticks - before
+        frozen = counter.count - before
         loop.guest_nested_loop_check = 0.02  # type: ignore[attr-defined]
-        before = ticks
-        host.dialog(close_when=lambda: ticks >= before + 10)
-        task.cancel()
+        before = counter.count
+        host.dialog(close_when=lambda: counter.count >= before + 10)
+        counter.task.cancel()
         return frozen, loop.guest_stats()["nested_loops"]  # type: ignore[attr-defined]
 
     assert run_nesting(main, thread_free=True) == (0, 1)
