@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional
 
 import outcome
 
-import asyncio_guest
+from asyncio_guest.hosts import start_on_host
 
 
 class NestingHost:
@@ -162,20 +162,8 @@ def run_nesting(
     host = NestingHost(thread_free)
     results: list[outcome.Outcome] = []
 
-    async def main() -> Any:
-        return await async_fn(host, *args)
-
     try:
-        start = getattr(host, "wait_readable", None)
-        asyncio_guest.start_guest_run(
-            main,
-            run_sync_soon_threadsafe=host.run_sync_soon_threadsafe,
-            run_sync_soon_not_threadsafe=host.run_sync_soon_not_threadsafe,
-            done_callback=results.append,
-            wait_readable=start,
-            end_nested_loops=host.end_nested_loops,
-            **kwargs,
-        )
+        start_on_host(host, async_fn, host, *args, done_callback=results.append, **kwargs)
         host.run_until(lambda: bool(results))
     finally:
         host.close()
