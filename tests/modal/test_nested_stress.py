@@ -152,6 +152,15 @@ class Tracker:
         finally:
             self.live_tasks -= 1
 
+    async def run_workers(self, loop: asyncio.AbstractEventLoop, count: int) -> None:
+        """``count`` workers for DURATION seconds; then stop scheduling and end them."""
+        workers = [asyncio.create_task(self.worker(loop, f"main{i}", 1000)) for i in range(count)]
+        await asyncio.sleep(DURATION)
+        self.stop = True
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
     def plain_callback(self, loop: asyncio.AbstractEventLoop, origin: str) -> None:
         if asyncio.current_task() is not None:
             self.errors.append(f"{origin}: a task is current in a plain callback")
@@ -185,14 +194,7 @@ def test_random_interleavings_with_nested_loops(seed: int) -> None:
         thread.start()
         try:
             host.call_later(0, lambda: tracker.host_action(loop))
-            workers = [
-                asyncio.create_task(tracker.worker(loop, f"main{i}", 1000)) for i in range(3)
-            ]
-            await asyncio.sleep(DURATION)
-            tracker.stop = True
-            for w in workers:
-                w.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await tracker.run_workers(loop, 3)
         finally:
             tracker.stop = True
             thread.join(10)
@@ -227,14 +229,7 @@ def test_the_stress_reaches_depth_three() -> None:
         async def main(host: NestingHost, rng: random.Random = rng) -> int:
             loop = asyncio.get_running_loop()
             tracker = Tracker(rng, host)
-            workers = [
-                asyncio.create_task(tracker.worker(loop, f"main{i}", 1000)) for i in range(4)
-            ]
-            await asyncio.sleep(DURATION)
-            tracker.stop = True
-            for w in workers:
-                w.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            await tracker.run_workers(loop, 4)
             for _ in range(2000):  # settling, bounded (20 s): a lost callback never settles
                 if not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
                     break
